@@ -1,0 +1,172 @@
+"""``nexa bench board``: load, move and filter timings of the real board widget (offscreen).
+
+Baselines measured in the same run: a raw ``SELECT`` of all job rows and a raw single-row
+``UPDATE`` + commit with the sqlite3 module, so the figures can be read as ratios.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def run_board_bench(jobs: int = 10000, moves: int = 200) -> dict[str, Any]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    tmp = Path(tempfile.mkdtemp(prefix="nexa-bench-"))
+    old_dir = os.environ.get("NEXA_DATA_DIR")
+    old_url = os.environ.pop("NEXA_DATABASE_URL", None)
+    os.environ["NEXA_DATA_DIR"] = str(tmp)
+    try:
+        return _run(jobs, moves)
+    finally:
+        if old_dir is None:
+            os.environ.pop("NEXA_DATA_DIR", None)
+        else:
+            os.environ["NEXA_DATA_DIR"] = old_dir
+        if old_url is not None:
+            os.environ["NEXA_DATABASE_URL"] = old_url
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run(jobs: int, moves: int) -> dict[str, Any]:
+    import psutil
+    from PySide6.QtWidgets import QApplication
+
+    from nexa_desktop import paths
+    from nexa_desktop.domain.board import load_board_config
+    from nexa_desktop.domain.errors import NexaError
+    from nexa_desktop.domain.lifecycle import MoveData, missing_needs
+    from nexa_desktop.services.board import BoardService
+    from nexa_desktop.services.demo import seed_demo
+    from nexa_desktop.store.db import open_database
+    from nexa_desktop.ui.app import create_application
+    from nexa_desktop.ui.board.page import BoardPage
+    from nexa_desktop.ui.ops import OpRunner
+
+    db = open_database()
+    t0 = time.perf_counter()
+    seed_demo(db, jobs=jobs, seed=11)
+    seed_ms = (time.perf_counter() - t0) * 1000
+
+    # Baselines: the raw database cost of what the board does.
+    raw = sqlite3.connect(paths.database_file())
+    t0 = time.perf_counter()
+    raw.execute("SELECT * FROM jobs").fetchall()
+    raw_load_ms = (time.perf_counter() - t0) * 1000
+    raw_moves = []
+    ids = [r[0] for r in raw.execute("SELECT id FROM jobs LIMIT 200")]
+    for job_id in ids:
+        t0 = time.perf_counter()
+        raw.execute("UPDATE jobs SET notes = notes WHERE id = ?", (job_id,))
+        raw.commit()
+        raw_moves.append((time.perf_counter() - t0) * 1000)
+    raw.close()
+
+    app = create_application(["nexa-bench"])
+    config = load_board_config(paths.board_config_file())
+    service = BoardService(db, config, actor="bench")
+    runner = OpRunner()
+    page = BoardPage(service, runner)
+    page.resize(1600, 1000)
+    page.show()
+    app.processEvents()
+
+    def repaint_all() -> None:
+        for view in page.grid.views:
+            view.viewport().repaint()
+
+    t0 = time.perf_counter()
+    page.show_snapshot(service.load())
+    app.processEvents()
+    repaint_all()
+    load_ms = (time.perf_counter() - t0) * 1000
+
+    # Moves that need no dialog, through the same path as a drop on a column view.
+    candidates = []
+    for job in page.model.jobs():
+        for column in config.columns:
+            try:
+                plan = config.plan_drop(job, column.id)
+            except NexaError:
+                continue
+            if not missing_needs(job, plan.needs, MoveData()):
+                candidates.append((job.id, column.id))
+                break
+        if len(candidates) >= moves:
+            break
+    move_ms: list[float] = []
+    failures = 0
+    for job_id, column_id in candidates:
+        done: list[object] = []
+        page.changeApplied.connect(done.append)
+        job = page.model.job(job_id)
+        assert job is not None
+        source_view = page.grid.view_for(config.column_of(job).id)
+        target_view = page.grid.view_for(column_id)
+        t0 = time.perf_counter()
+        target_view.jobDropped.emit(job.id, job.version, column_id)
+        deadline = t0 + 10
+        while not done and time.perf_counter() < deadline and not page.banner.isVisible():
+            app.processEvents()
+            time.sleep(0.0002)
+        source_view.viewport().repaint()
+        target_view.viewport().repaint()
+        elapsed = (time.perf_counter() - t0) * 1000
+        page.changeApplied.disconnect(done.append)
+        if done:
+            move_ms.append(elapsed)
+        else:
+            failures += 1
+
+    filter_ms = []
+    for text in ("35", "oak", "crew 0", "zzzz-no-match", ""):
+        t0 = time.perf_counter()
+        page.search.setText(text)
+        page.apply_filter()
+        app.processEvents()
+        repaint_all()
+        filter_ms.append((time.perf_counter() - t0) * 1000)
+
+    rss_mb = psutil.Process().memory_info().rss / 2**20
+    runner.shutdown()
+    page.close()
+    page.deleteLater()
+    app.processEvents()
+    db.dispose()
+    QApplication.processEvents()
+    move_p50 = statistics.median(move_ms) if move_ms else float("nan")
+    move_p95 = _percentile(move_ms, 95) if move_ms else float("nan")
+    raw_move_p95 = _percentile(raw_moves, 95)
+    return {
+        "jobs": jobs,
+        "moves": len(move_ms),
+        "move_failures": failures,
+        "seed_ms": round(seed_ms, 1),
+        "load_ms": round(load_ms, 1),
+        "move_p50_ms": round(move_p50, 2),
+        "move_p95_ms": round(move_p95, 2),
+        "filter_ms": round(max(filter_ms), 1),
+        "filter_each_ms": [round(v, 1) for v in filter_ms],
+        "rss_mb": round(rss_mb, 1),
+        "baseline": {
+            "raw_select_all_ms": round(raw_load_ms, 2),
+            "raw_update_commit_p95_ms": round(raw_move_p95, 3),
+        },
+        "ratios": {
+            "load_vs_raw_select": round(load_ms / raw_load_ms, 1) if raw_load_ms else None,
+            "move_p95_vs_raw_update": round(move_p95 / raw_move_p95, 1) if raw_move_p95 else None,
+        },
+        "targets": {"load_ms": 500, "move_p95_ms": 30, "filter_ms": 50, "rss_mb": 400},
+    }

@@ -1,0 +1,116 @@
+"""The ``nexa`` command. Every subcommand uses the same services as the window."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nexa_desktop.domain.errors import NexaError
+
+app = typer.Typer(
+    name="nexa",
+    help="NEXA Desktop: the contractor office's job board, package checks and completion.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+import_app = typer.Typer(help="Import data from files.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks that print one JSON object.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+app.add_typer(bench_app, name="bench")
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"nexa: {message}", err=True)
+    return typer.Exit(code)
+
+
+@app.callback(invoke_without_command=True)
+def _root(ctx: typer.Context) -> None:
+    """Plain ``nexa`` opens the window."""
+    if ctx.invoked_subcommand is None:
+        run_app()
+
+
+@app.command("app")
+def run_app() -> None:
+    """Open the NEXA Desktop window."""
+    from nexa_desktop.ui.app import main as ui_main
+
+    raise typer.Exit(ui_main())
+
+
+@app.command("demo")
+def demo(
+    jobs: Annotated[int, typer.Option(help="How many jobs to create.")] = 200,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 7,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing (successfully) if there are jobs already.")
+    ] = False,
+) -> None:
+    """Seed realistic demo jobs, crews and people into an empty database."""
+    from nexa_desktop.services.demo import DemoNotEmpty, seed_demo
+    from nexa_desktop.settings import load_settings
+    from nexa_desktop.store.db import describe, open_database
+
+    try:
+        db = open_database(load_settings().database_url or None)
+        try:
+            summary = seed_demo(db, jobs=jobs, seed=seed)
+        except DemoNotEmpty as exc:
+            if if_empty:
+                typer.echo(f"Demo data not added: {exc}")
+                return
+            raise
+        typer.echo(
+            f"Seeded {summary.jobs} jobs, {summary.crews} crews and {summary.people} people "
+            f"into {describe(db.url)}."
+        )
+    except NexaError as exc:
+        raise _fail(str(exc)) from None
+
+
+@import_app.command("jobs")
+def import_jobs(
+    file: Annotated[Path, typer.Argument(help="A .csv or .xlsx file with one job per row.")],
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="FIELD=Column header, e.g. --map 'pm_number=Order No.' (repeatable)."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="Validate only; write nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Import jobs from CSV/XLSX: all rows or none; every bad row is reported."""
+    from nexa_desktop.services.importer import import_jobs_cli
+
+    code = import_jobs_cli(file, mappings=map_ or [], dry_run=dry_run, as_json=as_json)
+    raise typer.Exit(code)
+
+
+@bench_app.command("board")
+def bench_board(
+    jobs: Annotated[int, typer.Option(help="Jobs on the board.")] = 10000,
+    moves: Annotated[int, typer.Option(help="Moves to time.")] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (the default output).")] = True,
+) -> None:
+    """Time board load, moves and filtering on a throwaway database (offscreen)."""
+    from nexa_desktop.bench.board import run_board_bench
+
+    result = run_board_bench(jobs=jobs, moves=moves)
+    typer.echo(json.dumps(result, indent=None if as_json else 2))
+
+
+def main() -> None:
+    try:
+        app()
+    except NexaError as exc:
+        typer.echo(f"nexa: {exc}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

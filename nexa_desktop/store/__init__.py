@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, engine/sessions, Alembic migrations and repositories."""

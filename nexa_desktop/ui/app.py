@@ -1,0 +1,89 @@
+"""Start the window: logging, error funnel, database (migrated), qasync event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from nexa_desktop import errors, paths
+from nexa_desktop.domain.board import load_board_config
+from nexa_desktop.domain.errors import NexaError
+from nexa_desktop.services.board import BoardService
+from nexa_desktop.settings import load_settings
+from nexa_desktop.store.db import open_database
+
+log = logging.getLogger(__name__)
+
+
+class _Notifier(QObject):
+    """Carries error messages from any thread to a message box on the GUI thread."""
+
+    message = Signal(str, str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.message.connect(self._show, Qt.ConnectionType.QueuedConnection)
+
+    def _show(self, title: str, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=QApplication.activeWindow())
+        box.open()
+
+
+def load_stylesheet() -> str:
+    path = paths.resources_dir() / "style.qss"
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv or sys.argv)
+    assert isinstance(app, QApplication)
+    app.setApplicationName("NEXA Desktop")
+    app.setOrganizationName("NEXA")
+    if sys.platform.startswith("linux") and app.font().pointSizeF() < 9:
+        app.setFont(QFont(app.font().family(), 10))
+    app.setStyleSheet(load_stylesheet())
+    return app
+
+
+def main() -> int:
+    import qasync
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    errors.setup_logging()
+    app = create_application()
+    notifier = _Notifier()
+    errors.install(lambda title, text: notifier.message.emit(title, text))
+    settings = load_settings()
+    try:
+        db = open_database(settings.database_url or None)
+        config = load_board_config(paths.board_config_file())
+    except NexaError as exc:
+        log.error("start-up failed: %s", exc)
+        QMessageBox.critical(None, "NEXA Desktop can't start", str(exc))
+        return 2
+
+    from nexa_desktop.ui.main_window import MainWindow
+    from nexa_desktop.ui.ops import OpRunner
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    loop.set_exception_handler(errors.asyncio_handler(lambda t, m: notifier.message.emit(t, m)))
+    runner = OpRunner()
+    window = MainWindow(BoardService(db, config, actor=settings.user_name), runner, settings)
+    window.show()
+    window.board.reload()
+    closed = asyncio.Event()
+    app.aboutToQuit.connect(closed.set)
+    try:
+        with loop:
+            loop.run_until_complete(closed.wait())
+    finally:
+        runner.shutdown()
+        db.dispose()
+    return 0

@@ -1,0 +1,141 @@
+"""The main window: a navigation rail on the left, one page per area on the right."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QProgressBar,
+    QSplitter,
+    QStackedWidget,
+    QWidget,
+)
+
+from nexa_desktop import paths
+from nexa_desktop.errors import user_message
+from nexa_desktop.services.board import BoardService
+from nexa_desktop.settings import Settings, save_settings
+from nexa_desktop.store.db import describe
+from nexa_desktop.ui.board.page import BoardPage
+from nexa_desktop.ui.ops import OpRunner
+
+#: Areas still to come (their issues are open); shown so people know where things will live.
+LATER_AREAS = (
+    ("Packages", "Drop a job package here to check it page by page before it goes to PG&E."),
+    ("Models", "Local AI models for document completion."),
+    ("Schedule", "Crew calendar, availability and suggestions."),
+    ("Analytics", "Throughput, cycle times and go-back rates."),
+    ("Admin", "Seats, licenses and office settings."),
+)
+
+
+def _placeholder(title: str, text: str) -> QWidget:
+    label = QLabel(f"<h2>{title}</h2><p>{text}</p><p style='color:#607d8b'>Coming in a later release.</p>")
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setWordWrap(True)
+    return label
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, service: BoardService, runner: OpRunner, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings
+        self.runner = runner
+        self.service = service
+        self.setWindowTitle("NEXA Desktop")
+        icon_file = paths.resources_dir() / "icons" / "nexa.svg"
+        if icon_file.exists():
+            self.setWindowIcon(QIcon(str(icon_file)))
+        self.resize(1480, 900)
+
+        self.rail = QListWidget()
+        self.rail.setObjectName("navRail")
+        self.rail.setAccessibleName("Navigation")
+        self.rail.setFixedWidth(132)
+        self.rail.setIconSize(QSize(20, 20))
+        self.pages = QStackedWidget()
+        self.board = BoardPage(service, runner)
+        self._add_page("Board", self.board, enabled=True)
+        for title, text in LATER_AREAS:
+            self._add_page(title, _placeholder(title, text), enabled=False)
+        self.rail.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.rail.setCurrentRow(0)
+
+        splitter = QSplitter()
+        splitter.addWidget(self.rail)
+        splitter.addWidget(self.pages)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(splitter)
+
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.setFixedWidth(120)
+        self.busy.setVisible(False)
+        self.db_label = QLabel(f"Database: {describe(service.db.url)}")
+        self.statusBar().addPermanentWidget(self.busy)
+        self.statusBar().addPermanentWidget(self.db_label)
+        runner.busy_changed.connect(lambda n: self.busy.setVisible(n > 0))
+        runner.failed.connect(self.show_error)
+        self.board.statusMessage.connect(lambda m: self.statusBar().showMessage(m, 10000))
+
+        self.board.swimlanes.setChecked(settings.swimlanes_by_gf)
+        self._build_menus()
+
+    def _add_page(self, title: str, widget: QWidget, *, enabled: bool) -> None:
+        item = QListWidgetItem(title)
+        item.setSizeHint(QSize(120, 44))
+        if not enabled:
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+            item.setToolTip("Coming in a later release")
+        self.rail.addItem(item)
+        self.pages.addWidget(widget)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.import_action = QAction("&Import jobs…", self)
+        self.import_action.setShortcut(QKeySequence("Ctrl+I"))
+        self.import_action.triggered.connect(self.open_import)
+        file_menu.addAction(self.import_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        edit_menu.addAction(self.board.undo_action)
+        edit_menu.addAction(self.board.redo_action)
+        edit_menu.addAction(self.board.find_action)
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction(self.board.refresh_action)
+        swim = QAction("Swimlanes by GF", self)
+        swim.setCheckable(True)
+        swim.setChecked(self.board.swimlanes.isChecked())
+        swim.toggled.connect(self.board.swimlanes.setChecked)
+        self.board.swimlanes.toggled.connect(swim.setChecked)
+        view_menu.addAction(swim)
+
+    def open_import(self) -> None:
+        from nexa_desktop.ui.import_dialog import ImportDialog
+
+        dialog = ImportDialog(self.runner, self.service.db, parent=self)
+        dialog.imported.connect(lambda _n: self.board.reload())
+        dialog.open()
+
+    def show_error(self, error: BaseException) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        box = QMessageBox(QMessageBox.Icon.Warning, "NEXA Desktop", user_message(error), parent=self)
+        box.open()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.settings.swimlanes_by_gf = self.board.swimlanes.isChecked()
+        try:
+            save_settings(self.settings)
+        except OSError:
+            pass  # settings are a convenience; never block closing
+        super().closeEvent(event)
