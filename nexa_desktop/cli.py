@@ -33,15 +33,17 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 def _root(ctx: typer.Context) -> None:
     """Plain ``nexa`` opens the window."""
     if ctx.invoked_subcommand is None:
-        run_app()
+        run_app(smoke=False)
 
 
 @app.command("app")
-def run_app() -> None:
+def run_app(
+    smoke: Annotated[bool, typer.Option("--smoke", hidden=True, help="Quit once the board has loaded.")] = False,
+) -> None:
     """Open the NEXA Desktop window."""
     from nexa_desktop.ui.app import main as ui_main
 
-    raise typer.Exit(ui_main())
+    raise typer.Exit(ui_main(smoke=smoke))
 
 
 @app.command("demo")

@@ -51,7 +51,8 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def main() -> int:
+def main(smoke: bool = False) -> int:
+    """Run the app; ``smoke`` quits once the board has loaded (used by tests and packaging)."""
     import qasync
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -77,6 +78,13 @@ def main() -> int:
     runner = OpRunner()
     window = MainWindow(BoardService(db, config, actor=settings.user_name), runner, settings)
     window.show()
+    if smoke:
+
+        def loaded() -> None:
+            print(f"NEXA Desktop smoke test: board loaded with {len(window.board.model.jobs())} jobs")
+            window.close()
+
+        window.board.loaded.connect(loaded)
     window.board.reload()
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)

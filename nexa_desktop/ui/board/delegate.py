@@ -93,19 +93,21 @@ class CardDelegate(QStyledItemDelegate):
 
         # line 3: due date + crew
         y += line_h + 1
-        due: DueState = index.data(Roles.DUE_STATE)
+        due = DueState(index.data(Roles.DUE_STATE))
         due_text = f"Due {job.due_date:%b %d}" if job.due_date else "No due date"
         if due is DueState.OVERDUE:
-            due_text += " · overdue"
-        painter.setFont(bold if due in DUE_COLORS else small)
+            due_text = f"Overdue · {job.due_date:%b %d}"
+        due_font = bold if due in DUE_COLORS else small
+        painter.setFont(due_font)
         painter.setPen(QColor(DUE_COLORS.get(due, "#546e7a")))
-        due_rect = QRect(inner.left(), y, inner.width() // 2 + 10, line_h)
-        painter.drawText(due_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, due_text)
+        due_w = QFontMetrics(due_font).horizontalAdvance(due_text) + 2
+        painter.drawText(QRect(inner.left(), y, due_w, line_h),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, due_text)  # fmt: skip
         crew = index.data(Roles.CREW_NAME) or ""
         if crew:
             painter.setFont(small)
             painter.setPen(QColor("#455a64"))
-            crew_rect = QRect(due_rect.right() + 4, y, inner.right() - due_rect.right() - 4, line_h)
+            crew_rect = QRect(inner.left() + due_w + 8, y, inner.width() - due_w - 8, line_h)
             painter.drawText(crew_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                              sfm.elidedText(crew, Qt.TextElideMode.ElideRight, crew_rect.width()))  # fmt: skip
 

@@ -81,16 +81,6 @@ class HistoryModel(QAbstractListModel):
         return None
 
 
-def _person_combo(people: dict[int, Person], roles: tuple[Role, ...], current: int | None) -> QComboBox:
-    combo = QComboBox()
-    combo.addItem("—", None)
-    for p in sorted(people.values(), key=lambda p: p.name):
-        if p.role in roles and (p.active or p.id == current):
-            combo.addItem(f"{p.name} ({p.lan_id})" if p.lan_id else p.name, p.id)
-    combo.setCurrentIndex(max(0, combo.findData(current)))
-    return combo
-
-
 class DetailPanel(QWidget):
     assignRequested = Signal(int, int, object)  # job id, version, changes dict
     transitionRequested = Signal(int, int, object)  # job id, version, JobStatus
@@ -141,10 +131,31 @@ class DetailPanel(QWidget):
         self._layout.addWidget(self.history_box)
         self._layout.addStretch(1)
         self._editors: dict[str, Any] = {}
+        self._build_assignment_form()
         self.show_job(None)
 
     def set_directory(self, people: dict[int, Person], crews: dict[int, Crew]) -> None:
+        """Fill the GF/foreman/crew choices (once per board load, not per card)."""
         self._people, self._crews = people, crews
+        e = self._editors
+        for key, roles in (("gf_id", (Role.GF,)), ("foreman_id", (Role.FOREMAN, Role.GF))):
+            combo: QComboBox = e[key]
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem("—", 0)
+            for p in sorted(people.values(), key=lambda p: p.name):
+                if p.role in roles:
+                    combo.addItem(f"{p.name} ({p.lan_id})" if p.lan_id else p.name, p.id)
+            combo.blockSignals(False)
+        crew_combo: QComboBox = e["crew_id"]
+        crew_combo.blockSignals(True)
+        crew_combo.clear()
+        crew_combo.addItem("—", 0)
+        for c in sorted(crews.values(), key=lambda c: c.name):
+            crew_combo.addItem(c.name if c.active else f"{c.name} (inactive)", c.id)
+        crew_combo.blockSignals(False)
+        if self.job is not None:
+            self.show_job(self.job)
 
     def show_job(self, job: Job | None) -> None:
         self.job = job
@@ -189,6 +200,7 @@ class DetailPanel(QWidget):
             item = layout.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
+                widget.hide()
                 widget.deleteLater()
 
     def _build_steps(self, job: Job) -> None:
@@ -204,52 +216,56 @@ class DetailPanel(QWidget):
             )
             self.steps.addWidget(button)
 
-    def _build_assignment(self, job: Job) -> None:
-        self._clear(self.assign_form)
+    def _build_assignment_form(self) -> None:
         e: dict[str, Any] = {}
-        e["gf_id"] = _person_combo(self._people, (Role.GF,), job.gf_id)
-        e["foreman_id"] = _person_combo(self._people, (Role.FOREMAN, Role.GF), job.foreman_id)
-        crew = QComboBox()
-        crew.addItem("—", None)
-        for c in sorted(self._crews.values(), key=lambda c: c.name):
-            if c.active or c.id == job.crew_id:
-                crew.addItem(c.name, c.id)
-        crew.setCurrentIndex(max(0, crew.findData(job.crew_id)))
-        e["crew_id"] = crew
+        # Item data 0 means "nobody": Qt hands a None item datum back with a bad refcount on
+        # some PySide6 builds, so None never goes into a combo.
+        for key, label in (("gf_id", "GF"), ("foreman_id", "Foreman"), ("crew_id", "Crew")):
+            combo = QComboBox()
+            combo.setAccessibleName(label)
+            combo.addItem("—", 0)
+            e[key] = combo
+            self.assign_form.addRow(label, combo)
         e["has_dates"] = QCheckBox("Scheduled dates")
-        e["has_dates"].setChecked(job.scheduled_start is not None)
-        default = job.scheduled_start or next_workday(dt.date.today())
-        e["scheduled_start"] = QDateEdit(to_qdate(default))
-        e["scheduled_end"] = QDateEdit(to_qdate(job.scheduled_end or default))
-        for name in ("scheduled_start", "scheduled_end"):
-            e[name].setCalendarPopup(True)
-            e[name].setEnabled(job.scheduled_start is not None)
-            e["has_dates"].toggled.connect(e[name].setEnabled)
-        self.assign_form.addRow("GF", e["gf_id"])
-        self.assign_form.addRow("Foreman", e["foreman_id"])
-        self.assign_form.addRow("Crew", e["crew_id"])
         self.assign_form.addRow(e["has_dates"])
-        self.assign_form.addRow("Start", e["scheduled_start"])
-        self.assign_form.addRow("End", e["scheduled_end"])
-        deps = {d.kind: d for d in job.dependencies}
+        for name, label in (("scheduled_start", "Start"), ("scheduled_end", "End")):
+            edit = QDateEdit()
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("ddd MMM d, yyyy")
+            edit.setAccessibleName(f"{label} date")
+            e["has_dates"].toggled.connect(edit.setEnabled)
+            e[name] = edit
+            self.assign_form.addRow(label, edit)
         for kind in DependencyKind:
             combo = QComboBox()
-            combo.addItem("—", None)
-            for status, label in _DEP_STATUS_LABELS.items():
-                combo.addItem(label, status)
-            current = deps.get(kind)
-            combo.setCurrentIndex(max(0, combo.findData(current.status if current else None)))
+            combo.addItem("—", "")
+            for status, dep_label in _DEP_STATUS_LABELS.items():
+                combo.addItem(dep_label, status.value)
             combo.setAccessibleName(f"{kind.label} dependency")
             e[f"dep:{kind.value}"] = combo
-            self.assign_form.addRow(f"{kind.label}", combo)
-        for key, widget in e.items():
-            if key != "has_dates":
-                widget.setAccessibleName(widget.accessibleName() or key.replace("_id", "").replace("_", " "))
+            self.assign_form.addRow(kind.label, combo)
         apply = QPushButton("Apply changes")
         apply.setObjectName("applyAssignment")
         apply.clicked.connect(self._apply)
         self.assign_form.addRow(apply)
         self._editors = e
+
+    def _build_assignment(self, job: Job) -> None:
+        """Show ``job``'s current assignment in the editors."""
+        e = self._editors
+        for key in ("gf_id", "foreman_id", "crew_id"):
+            e[key].setCurrentIndex(max(0, e[key].findData(getattr(job, key) or 0)))
+        e["has_dates"].setChecked(job.scheduled_start is not None)
+        default = job.scheduled_start or next_workday(dt.date.today())
+        e["scheduled_start"].setDate(to_qdate(default))
+        e["scheduled_end"].setDate(to_qdate(job.scheduled_end or default))
+        for name in ("scheduled_start", "scheduled_end"):
+            e[name].setEnabled(job.scheduled_start is not None)
+        deps = {d.kind: d for d in job.dependencies}
+        for kind in DependencyKind:
+            current = deps.get(kind)
+            combo = e[f"dep:{kind.value}"]
+            combo.setCurrentIndex(max(0, combo.findData(current.status.value if current else "")))
 
     def changes(self) -> dict[str, Any]:
         """What the user changed in the assignment form, as service field values."""
@@ -259,7 +275,7 @@ class DetailPanel(QWidget):
         e = self._editors
         out: dict[str, Any] = {}
         for key in ("gf_id", "foreman_id", "crew_id"):
-            value = e[key].currentData()
+            value = e[key].currentData() or None
             if value != getattr(job, key):
                 out[key] = value
         if e["has_dates"].isChecked():
@@ -276,9 +292,10 @@ class DetailPanel(QWidget):
         old = {d.kind: d for d in job.dependencies}
         new: list[Dependency] = []
         for kind in DependencyKind:
-            status = e[f"dep:{kind.value}"].currentData()
-            if status is None:
+            raw = e[f"dep:{kind.value}"].currentData()
+            if not raw:
                 continue
+            status = DependencyStatus(raw)  # Qt hands enum data back as plain str
             prev = old.get(kind)
             new.append(Dependency(kind, status, prev.date if prev else None, prev.ticket if prev else ""))
         if {d.kind: d.status for d in new} != {k: d.status for k, d in old.items()}:

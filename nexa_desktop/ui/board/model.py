@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from nexa_desktop.domain.board import BoardColumn, BoardConfig
 from nexa_desktop.domain.jobs import Crew, DueState, Job, Person, Priority, due_state
@@ -60,6 +60,9 @@ def _sort_key(job: Job) -> tuple[dt.date, str, int]:
 
 
 class BoardModel(QAbstractItemModel):
+    #: Column counts (shown/total) changed; headers listen to this instead of dataChanged.
+    countsChanged = Signal()
+
     def __init__(self, config: BoardConfig, today: Callable[[], dt.date] = dt.date.today) -> None:
         super().__init__()
         self.config = config
@@ -73,6 +76,9 @@ class BoardModel(QAbstractItemModel):
         self._swimlanes = False
         self._col_index = {c.id: i for i, c in enumerate(config.columns)}
         self._counts: list[int] = [0] * len(config.columns)  # unfiltered, all lanes
+        self._job_col: dict[int, int] = {}  # job id -> column position (cache)
+        self._order: list[int] | None = None  # job ids in card order (cache)
+        self._rebuild()
 
     # -- loading and changes ----------------------------------------------------------------
 
@@ -82,8 +88,12 @@ class BoardModel(QAbstractItemModel):
         self._crews = dict(crews)
         self._jobs = {j.id: j for j in jobs}
         self._haystack = {j.id: self._search_text(j) for j in self._jobs.values()}
+        column_of = self.config.column_of
+        self._job_col = {j.id: self._col_index[column_of(j).id] for j in self._jobs.values()}
+        self._order = None
         self._rebuild()
         self.endResetModel()
+        self.countsChanged.emit()
 
     def set_filter(self, board_filter: BoardFilter) -> None:
         if board_filter == self._filter:
@@ -92,6 +102,7 @@ class BoardModel(QAbstractItemModel):
         self._filter = board_filter
         self._rebuild()
         self.endResetModel()
+        self.countsChanged.emit()
 
     def set_swimlanes(self, on: bool) -> None:
         if on == self._swimlanes:
@@ -100,6 +111,7 @@ class BoardModel(QAbstractItemModel):
         self._swimlanes = on
         self._rebuild()
         self.endResetModel()
+        self.countsChanged.emit()
 
     @property
     def swimlanes(self) -> bool:
@@ -112,9 +124,13 @@ class BoardModel(QAbstractItemModel):
     def apply_job(self, job: Job) -> None:
         """Show ``job`` as it is now (after a committed change), touching only its rows."""
         old = self._jobs.get(job.id)
+        new_col = self._col_index[self.config.column_of(job).id]
         if old is not None:
-            self._counts[self._col_index[self.config.column_of(old).id]] -= 1
-        self._counts[self._col_index[self.config.column_of(job).id]] += 1
+            self._counts[self._job_col[job.id]] -= 1
+        self._counts[new_col] += 1
+        self._job_col[job.id] = new_col
+        if old is None or _sort_key(old) != _sort_key(job):
+            self._order = None
         self._jobs[job.id] = job
         self._haystack[job.id] = self._search_text(job)
         old_pos = self._position(job.id)
@@ -122,7 +138,6 @@ class BoardModel(QAbstractItemModel):
         if new_lane is not None and new_lane not in range(len(self._lanes)):
             self.load(self._jobs.values(), self._people, self._crews)  # a new GF lane appeared
             return
-        new_col = self._col_index[self.config.column_of(job).id]
         if old_pos is not None:
             lane_i, col_i, row = old_pos
             if new_lane == lane_i and new_col == col_i:
@@ -133,20 +148,19 @@ class BoardModel(QAbstractItemModel):
                 if target == row:
                     idx = self.index(row, 0, self._cell_index(lane_i, col_i))
                     self.dataChanged.emit(idx, idx)
-                    self._column_changed(col_i)
+                    self.countsChanged.emit()
                     return
             parent = self._cell_index(lane_i, col_i)
             self.beginRemoveRows(parent, row, row)
             del self._lanes[lane_i].cells[col_i][row]
             self.endRemoveRows()
-            self._column_changed(col_i)
         if new_lane is not None:
             cell = self._lanes[new_lane].cells[new_col]
             row = self._insert_row(cell, job)
             self.beginInsertRows(self._cell_index(new_lane, new_col), row, row)
             cell.insert(row, job.id)
             self.endInsertRows()
-        self._column_changed(new_col)
+        self.countsChanged.emit()
 
     def job(self, job_id: int) -> Job | None:
         return self._jobs.get(job_id)
@@ -202,20 +216,21 @@ class BoardModel(QAbstractItemModel):
     # -- QAbstractItemModel ------------------------------------------------------------------
 
     def index(self, row: int, column: int = 0, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
+        # Hot path: QListView calls this for every row of a column on each layout.
         if column != 0 or row < 0:
             return QModelIndex()
-        if not parent.isValid():
-            return self.createIndex(row, 0, self._encode(_KIND_LANE, 0, 0)) if row < len(self._lanes) else QModelIndex()
-        kind, lane, col = self._decode(parent.internalId())
-        if kind == _KIND_LANE:
-            lane = parent.row()
-            if row < len(self.config.columns):
-                return self.createIndex(row, 0, self._encode(_KIND_COLUMN, lane, 0))
+        if parent.isValid():
+            pid = parent.internalId()
+            if pid & 3 == _KIND_COLUMN:
+                col = parent.row()
+                if row < len(self._lanes[(pid >> 2) & 0x3FFFF].cells[col]):
+                    return self.createIndex(row, 0, (pid & ~3) | _KIND_CARD | (col << 20))
+                return QModelIndex()
+            if pid & 3 == _KIND_LANE and row < len(self.config.columns):
+                return self.createIndex(row, 0, _KIND_COLUMN | (parent.row() << 2))
             return QModelIndex()
-        if kind == _KIND_COLUMN:
-            col = parent.row()
-            if row < len(self._lanes[lane].cells[col]):
-                return self.createIndex(row, 0, self._encode(_KIND_CARD, lane, col))
+        if row < len(self._lanes):
+            return self.createIndex(row, 0, _KIND_LANE)
         return QModelIndex()
 
     def parent(self, index: Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]
@@ -320,11 +335,6 @@ class BoardModel(QAbstractItemModel):
     def _cell_index(self, lane: int, col: int) -> QModelIndex:
         return self.createIndex(col, 0, self._encode(_KIND_COLUMN, lane, 0))
 
-    def _column_changed(self, col: int) -> None:
-        for lane in range(len(self._lanes)):
-            idx = self._cell_index(lane, col)
-            self.dataChanged.emit(idx, idx, [Roles.COUNT, Roles.OVER_WIP])
-
     def _search_text(self, job: Job) -> str:
         crew = self._crews.get(job.crew_id) if job.crew_id else None
         gf = self._people.get(job.gf_id) if job.gf_id else None
@@ -370,15 +380,24 @@ class BoardModel(QAbstractItemModel):
         ncols = len(self.config.columns)
         self._lanes = [_Lane(key, title, [[] for _ in range(ncols)]) for key, title in self._lane_keys()]
         lane_of = {lane.key: i for i, lane in enumerate(self._lanes)}
-        self._counts = [0] * ncols
-        column_of = self.config.column_of
-        for job in sorted(self._jobs.values(), key=_sort_key):
-            col = self._col_index[column_of(job).id]
-            self._counts[col] += 1
-            if not self._passes(job):
+        if self._order is None:
+            self._order = [j.id for j in sorted(self._jobs.values(), key=_sort_key)]
+        counts = [0] * ncols
+        job_col = self._job_col
+        jobs = self._jobs
+        everything = self._filter.is_empty()
+        swimlanes = self._swimlanes
+        last_lane = len(self._lanes) - 1
+        lanes = self._lanes
+        for job_id in self._order:
+            col = job_col[job_id]
+            counts[col] += 1
+            job = jobs[job_id]
+            if not everything and not self._passes(job):
                 continue
-            lane = lane_of.get(job.gf_id if self._swimlanes else None, len(self._lanes) - 1)
-            self._lanes[lane].cells[col].append(job.id)
+            lane = lane_of.get(job.gf_id, last_lane) if swimlanes else 0
+            lanes[lane].cells[col].append(job_id)
+        self._counts = counts
 
     def _position(self, job_id: int) -> tuple[int, int, int] | None:
         for lane_i, lane in enumerate(self._lanes):

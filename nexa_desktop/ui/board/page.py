@@ -69,12 +69,12 @@ class BoardPage(QWidget):
         self.search.setMinimumWidth(280)
         self.priority = QComboBox()
         self.priority.setAccessibleName("Priority filter")
-        self.priority.addItem("Any priority", None)
+        self.priority.addItem("Any priority", "")
         for p in Priority:
             self.priority.addItem(f"Priority {p.value}", p)
         self.gf_filter = QComboBox()
         self.gf_filter.setAccessibleName("GF filter")
-        self.gf_filter.addItem("Any GF", None)
+        self.gf_filter.addItem("Any GF", 0)
         self.overdue = QCheckBox("Overdue only")
         self.swimlanes = QCheckBox("Swimlanes by GF")
         self.undo_action = QAction("Undo", self)
@@ -138,6 +138,10 @@ class BoardPage(QWidget):
         self._filter_timer.setSingleShot(True)
         self._filter_timer.setInterval(150)
         self._filter_timer.timeout.connect(self.apply_filter)
+        self._detail_timer = QTimer(self)
+        self._detail_timer.setSingleShot(True)
+        self._detail_timer.setInterval(0)
+        self._detail_timer.timeout.connect(self._refresh_detail)
         self.search.textChanged.connect(self._filter_timer.start)
         self.search.returnPressed.connect(self.apply_filter)
         self.priority.currentIndexChanged.connect(self.apply_filter)
@@ -168,7 +172,7 @@ class BoardPage(QWidget):
         current = self.gf_filter.currentData()
         self.gf_filter.blockSignals(True)
         self.gf_filter.clear()
-        self.gf_filter.addItem("Any GF", None)
+        self.gf_filter.addItem("Any GF", 0)
         for person in sorted(snapshot.people.values(), key=lambda p: p.name):
             if person.role is Role.GF:
                 self.gf_filter.addItem(person.name, person.id)
@@ -184,9 +188,9 @@ class BoardPage(QWidget):
         self.model.set_filter(
             BoardFilter(
                 text=self.search.text(),
-                priority=self.priority.currentData(),
+                priority=Priority(self.priority.currentData()) if self.priority.currentData() else None,
                 overdue_only=self.overdue.isChecked(),
-                gf_id=self.gf_filter.currentData(),
+                gf_id=self.gf_filter.currentData() or None,
             )
         )
 
@@ -240,7 +244,14 @@ class BoardPage(QWidget):
         self._revert(self.undo_stack.take_redo())
 
     def select_job(self, job_id: int) -> None:
+        """Show a card in the detail panel (coalesced: the board repaints first)."""
         self._selected = job_id
+        self._detail_timer.start()
+
+    def _refresh_detail(self) -> None:
+        job_id = self._selected
+        if job_id is None:
+            return
         self.detail.show_job(self.model.job(job_id))
         self.runner.read(self.service.history, job_id,
                          on_done=partial(self.detail.set_history, job_id))  # fmt: skip
@@ -332,9 +343,9 @@ class BoardPage(QWidget):
         if result.after:
             column = self.service.config.column_of(result.job)
             self.statusMessage.emit(f"{result.label}: {result.job.title} is now in {column.title}.")
+        self.grid.select_job(result.job.id)
         if self._selected == result.job.id:
             self.select_job(result.job.id)
-        self.grid.select_job(result.job.id)
         self.changeApplied.emit(result)
 
     def _refused(self, job_id: int, exc: BaseException) -> None:

@@ -58,6 +58,9 @@ class ColumnView(QListView):
         self.setModel(model)
         self.setItemDelegate(CardDelegate(self))
         self.setUniformItemSizes(True)
+        # Lay long columns out in batches: the visible cards paint first, the rest follow.
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(64)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setDragEnabled(True)
         self.setAcceptDrops(True)
@@ -80,7 +83,29 @@ class ColumnView(QListView):
         return model
 
     def reset_root(self) -> None:
-        self.setRootIndex(self.board_model().cell_index(self.lane, self.column.id))
+        if self.lane < self.board_model().lane_count():
+            self.setRootIndex(self.board_model().cell_index(self.lane, self.column.id))
+
+    def reset(self) -> None:
+        """A model reset clears the root index; put this view back on its cell."""
+        super().reset()
+        self.reset_root()
+
+    # All cells share one model: ignore changes to other cells, or every column would re-lay
+    # itself out on every move (QListView does not check the parent itself).
+    def rowsInserted(self, parent: QModelIndex | QPersistentModelIndex, start: int, end: int) -> None:  # noqa: N802
+        if parent == self.rootIndex():
+            super().rowsInserted(parent, start, end)
+
+    def rowsAboutToBeRemoved(self, parent: QModelIndex | QPersistentModelIndex, start: int, end: int) -> None:  # noqa: N802
+        if parent == self.rootIndex():
+            super().rowsAboutToBeRemoved(parent, start, end)
+
+    def dataChanged(self, topLeft: QModelIndex | QPersistentModelIndex,  # noqa: N802, N803
+                    bottomRight: QModelIndex | QPersistentModelIndex,  # noqa: N803
+                    roles: list[int] | None = None) -> None:  # fmt: skip
+        if topLeft.parent() == self.rootIndex():
+            super().dataChanged(topLeft, bottomRight, roles or [])
 
     def current_job(self) -> Job | None:
         index = self.currentIndex()
@@ -214,9 +239,7 @@ class BoardGrid(QScrollArea):
             self.headers[column.id] = header
             self._layout.addWidget(header, 0, i)
         model.modelReset.connect(self.rebuild)
-        model.dataChanged.connect(self._refresh_counts)
-        model.rowsInserted.connect(self._refresh_counts)
-        model.rowsRemoved.connect(self._refresh_counts)
+        model.countsChanged.connect(self._refresh_counts)
         self.rebuild()
 
     def rebuild(self) -> None:
@@ -277,7 +300,10 @@ class BoardGrid(QScrollArea):
     def _clear_cells(self) -> None:
         for widget in [*self.views, *self._lane_labels]:
             self._layout.removeWidget(widget)
+            widget.hide()
             widget.deleteLater()
+        for row in range(1, self._layout.rowCount()):
+            self._layout.setRowStretch(row, 0)
         self.views = []
         self._lane_labels = []
 
@@ -291,7 +317,7 @@ class BoardGrid(QScrollArea):
         job = current.data(Roles.JOB) if current.isValid() else None
         if job is not None:
             for view in self.views:  # one selection across the board
-                if view.rootIndex() != current.parent():
+                if view.rootIndex() != current.parent() and view.selectionModel().hasSelection():
                     view.clearSelection()
             self.jobSelected.emit(job.id)
 
