@@ -38,7 +38,9 @@ def _root(ctx: typer.Context) -> None:
 
 @app.command("app")
 def run_app(
-    smoke: Annotated[bool, typer.Option("--smoke", hidden=True, help="Quit once the board has loaded.")] = False,
+    smoke: Annotated[
+        bool, typer.Option("--smoke", hidden=True, help="Quit once the board has loaded.")
+    ] = False,
 ) -> None:
     """Open the NEXA Desktop window."""
     from nexa_desktop.ui.app import main as ui_main

@@ -26,7 +26,7 @@ SCHEMA_VERSION = 1
 def _default_user() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no login name on some systems
+    except Exception:
         return "user"
 
 
@@ -60,8 +60,11 @@ def load_settings(path: Path | None = None) -> Settings:
     raw: dict[str, Any] = {}
     if path.exists():
         try:
-            raw = _migrate(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError) as exc:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(loaded, dict):
+                raise ValueError("not a JSON object")
+            raw = _migrate(loaded)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("settings file %s unreadable (%s); using defaults", path, exc)
             raw = {}
     try:

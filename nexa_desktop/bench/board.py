@@ -125,8 +125,9 @@ def _run(jobs: int, moves: int) -> dict[str, Any]:
     timeout.timeout.connect(waiter.quit)
     page.changeApplied.connect(waiter.quit)
     for job_id, column_id in candidates:
-        job = page.model.job(job_id)
-        assert job is not None
+        found = page.model.job(job_id)
+        assert found is not None
+        job = found
         source_view = page.grid.view_for(config.column_of(job).id)
         target_view = page.grid.view_for(column_id)
         t0 = time.perf_counter()

@@ -110,9 +110,15 @@ def parse_board_config(data: dict[str, Any]) -> BoardConfig:
     if len(set(ids)) != len(ids):
         raise ValidationError("columns", "Board config has duplicate column ids.")
     for status in JobStatus:
-        for complete in ((False, True) if status is JobStatus.PRE_FIELDING else (False,)):
-            probe = Job(id=0, pm_number=None, notification_number=None, status=status, version=1,
-                        prefield_complete=complete)  # fmt: skip
+        for complete in (False, True) if status is JobStatus.PRE_FIELDING else (False,):
+            probe = Job(
+                id=0,
+                pm_number=None,
+                notification_number=None,
+                status=status,
+                version=1,
+                prefield_complete=complete,
+            )
             shown = [c.id for c in columns if c.holds(probe)]
             if len(shown) != 1:
                 raise ValidationError(

@@ -13,12 +13,27 @@ _MAT_CODE = re.compile(r"[0-9A-Z]{3}")
 
 #: Two-letter division codes listed on the Distribution Unit Price Completion form.
 DIVISIONS: dict[str, str] = {
-    "SJ": "San Jose", "DA": "De Anza", "CC": "Central Coast", "LP": "Los Padres",
-    "DI": "Diablo", "MI": "Mission", "PN": "Peninsula", "EB": "East Bay",
-    "SF": "San Francisco", "NB": "North Bay", "SO": "Sonoma", "HM": "Humboldt",
-    "NC": "North Coast", "NV": "North Valley", "SA": "Sacramento", "SI": "Sierra",
-    "FR": "Fresno", "KE": "Kern", "ST": "Stockton", "YO": "Yosemite",
-}  # fmt: skip
+    "SJ": "San Jose",
+    "DA": "De Anza",
+    "CC": "Central Coast",
+    "LP": "Los Padres",
+    "DI": "Diablo",
+    "MI": "Mission",
+    "PN": "Peninsula",
+    "EB": "East Bay",
+    "SF": "San Francisco",
+    "NB": "North Bay",
+    "SO": "Sonoma",
+    "HM": "Humboldt",
+    "NC": "North Coast",
+    "NV": "North Valley",
+    "SA": "Sacramento",
+    "SI": "Sierra",
+    "FR": "Fresno",
+    "KE": "Kern",
+    "ST": "Stockton",
+    "YO": "Yosemite",
+}
 
 
 def _clean(value: str) -> str:
@@ -50,9 +65,7 @@ def parse_lan_id(value: str) -> str:
     """A PG&E LAN ID: 4 letters or digits, stored upper-case."""
     cleaned = value.strip().upper()
     if not _LAN_ID.fullmatch(cleaned):
-        raise ValidationError(
-            "lan_id", f"LAN ID {value.strip()!r} must be 4 letters or digits (e.g. AB1C)."
-        )
+        raise ValidationError("lan_id", f"LAN ID {value.strip()!r} must be 4 letters or digits (e.g. AB1C).")
     return cleaned
 
 

@@ -92,9 +92,7 @@ def parse_priority(value: str) -> Priority:
     try:
         return Priority(key)
     except ValueError:
-        raise ValidationError(
-            "priority", f"Priority {value!r} must be A, B, C, D, E or EMERGENCY."
-        ) from None
+        raise ValidationError("priority", f"Priority {value!r} must be A, B, C, D, E or EMERGENCY.") from None
 
 
 class WorkType(StrEnum):
@@ -104,8 +102,12 @@ class WorkType(StrEnum):
 
 def parse_work_type(value: str) -> WorkType:
     key = value.strip().lower().replace(" ", "_").replace("-", "_")
-    aliases = {"ec": WorkType.EC_CORRECTIVE, "ec_tag": WorkType.EC_CORRECTIVE,
-               "corrective": WorkType.EC_CORRECTIVE, "est": WorkType.ESTIMATED}  # fmt: skip
+    aliases = {
+        "ec": WorkType.EC_CORRECTIVE,
+        "ec_tag": WorkType.EC_CORRECTIVE,
+        "corrective": WorkType.EC_CORRECTIVE,
+        "est": WorkType.ESTIMATED,
+    }
     if key in aliases:
         return aliases[key]
     try:

@@ -8,7 +8,7 @@ Both are pure: the service layer does the storing.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -99,10 +99,7 @@ def transition(source: JobStatus, target: JobStatus) -> Transition:
 def _why_not(source: JobStatus, target: JobStatus) -> str:
     head = f"{source.label} → {target.label} is not allowed"
     if source in _REVIEW_CHAIN and target in (S.READY_TO_SUBMIT, S.SUBMITTED):
-        return (
-            f"{head}: reviews go GF → QA → PM and none can be skipped. "
-            "Approve the current review first."
-        )
+        return f"{head}: reviews go GF → QA → PM and none can be skipped. Approve the current review first."
     if target is S.STUCK:
         return f"{head}: only scheduled or in-progress jobs can be marked stuck."
     if target is S.SCHEDULED and source in (S.NEW, S.ASSIGNED_TO_GF):
@@ -230,16 +227,11 @@ def plan_assignment(job: Job, changes: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError("scheduled_end", "The end date is before the start date.")
     if job.status is S.NEW and updates.get("gf_id") is not None:
         updates["status"] = S.ASSIGNED_TO_GF
-    if job.status is S.PRE_FIELDING and updates.get("crew_id", job.crew_id) is not None and start:
-        if "crew_id" in changes or "scheduled_start" in changes:
-            deps = changes.get("dependencies")
-            effective = job if deps is None else _with_dependencies(job, deps)
-            check_dependencies_cleared(effective, "schedule the job")
-            updates.update(status=S.SCHEDULED, prefield_complete=True)
+    schedules = "crew_id" in changes or "scheduled_start" in changes
+    has_crew = updates.get("crew_id", job.crew_id) is not None
+    if job.status is S.PRE_FIELDING and schedules and has_crew and start:
+        deps = changes.get("dependencies")
+        effective = job if deps is None else replace(job, dependencies=tuple(deps))
+        check_dependencies_cleared(effective, "schedule the job")
+        updates.update(status=S.SCHEDULED, prefield_complete=True)
     return updates
-
-
-def _with_dependencies(job: Job, deps: Any) -> Job:
-    from dataclasses import replace
-
-    return replace(job, dependencies=tuple(deps))

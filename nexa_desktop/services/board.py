@@ -20,7 +20,6 @@ from nexa_desktop.domain.lifecycle import MoveData, MovePlan, apply_move, plan_a
 from nexa_desktop.store import repositories as repo
 from nexa_desktop.store.db import Database
 
-
 #: A row of a job's history (re-exported so the UI needs nothing from the store).
 HistoryEntry = repo.HistoryEntry
 
@@ -90,8 +89,7 @@ class BoardService:
         def plan(job: Job) -> MovePlan:
             return self.config.plan_drop(job, column.id)
 
-        return self._move(job_id, expected_version, plan, data or MoveData(),
-                          from_col=None, to_col=column.id)  # fmt: skip
+        return self._move(job_id, expected_version, plan, data or MoveData(), from_col=None, to_col=column.id)
 
     def transition(
         self, job_id: int, expected_version: int, target: JobStatus, data: MoveData | None = None

@@ -46,8 +46,9 @@ class UndoStack:
         if not result.before and not result.after:
             return
         self._undo.append(
-            _Entry(result.job.id, result.job.title, result.label, result.before, result.after,
-                   result.job.version)  # fmt: skip
+            _Entry(
+                result.job.id, result.job.title, result.label, result.before, result.after, result.job.version
+            )
         )
         del self._undo[: -self._limit]
         self._redo.clear()

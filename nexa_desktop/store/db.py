@@ -64,9 +64,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 5})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(
-        url, pool_pre_ping=True, pool_size=5, connect_args={"connect_timeout": 5}
-    )
+    return create_engine(url, pool_pre_ping=True, pool_size=5, connect_args={"connect_timeout": 5})
 
 
 def describe(url: str) -> str:
@@ -89,8 +87,7 @@ def explain(exc: BaseException, url: str) -> StorageError:
             )
         if "locked" in low or "busy" in low:
             return StorageError(
-                f"The database {where} is locked by another program or NEXA window. "
-                "Close it and try again."
+                f"The database {where} is locked by another program or NEXA window. Close it and try again."
             )
         if "readonly" in low or "read-only" in low:
             return StorageError(

@@ -7,7 +7,7 @@ source of truth for the schema on disk and are checked against this metadata in 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -131,8 +132,8 @@ class OutboxRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
-people = PersonRow.__table__
-crews = CrewRow.__table__
-jobs = JobRow.__table__
-job_history = JobHistoryRow.__table__
-outbox = OutboxRow.__table__
+people = cast(Table, PersonRow.__table__)
+crews = cast(Table, CrewRow.__table__)
+jobs = cast(Table, JobRow.__table__)
+job_history = cast(Table, JobHistoryRow.__table__)
+outbox = cast(Table, OutboxRow.__table__)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from enum import StrEnum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
 from nexa_desktop.domain.errors import NotFound, StaleWrite
 from nexa_desktop.domain.jobs import (
@@ -42,7 +42,7 @@ def _aware(value: dt.datetime) -> dt.datetime:
 _JOB_COLUMNS = [c for c in jobs.c if c.name not in ("created_at", "updated_at")]
 
 
-def _job_from_row(row: Mapping[str, Any]) -> Job:
+def _job_from_row(row: RowMapping) -> Job:
     return Job(
         id=row["id"],
         pm_number=row["pm_number"],
@@ -120,9 +120,7 @@ def find_job_ids_by_notification(conn: Connection, numbers: Iterable[str]) -> di
     for chunk_start in range(0, len(wanted), 500):
         chunk = wanted[chunk_start : chunk_start + 500]
         rows = conn.execute(
-            select(jobs.c.notification_number, jobs.c.id).where(
-                jobs.c.notification_number.in_(chunk)
-            )
+            select(jobs.c.notification_number, jobs.c.id).where(jobs.c.notification_number.in_(chunk))
         )
         out.update({r.notification_number: r.id for r in rows})
     return out
@@ -135,26 +133,30 @@ def insert_jobs(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     now = utcnow()
     prepared = []
     for row in rows:
-        values = {
-            "work_type": "estimated", "address": "", "city": "", "priority": "C",
-            "status": "new", "prefield_complete": False, "dependencies": [], "notes": "",
-        }  # fmt: skip
+        # Every row carries every column (executemany needs the same keys in each row).
+        values: dict[str, Any] = {c.name: None for c in _JOB_COLUMNS if c.name != "id"}
+        values |= {
+            "work_type": "estimated",
+            "address": "",
+            "city": "",
+            "priority": "C",
+            "status": "new",
+            "prefield_complete": False,
+            "dependencies": [],
+            "notes": "",
+        }
         values.update(_to_db(row))
         values.update(created_at=now, updated_at=now, version=1)
         prepared.append(values)
     conn.execute(insert(jobs), prepared)
 
 
-def update_job(
-    conn: Connection, job_id: int, expected_version: int, updates: Mapping[str, Any]
-) -> int:
+def update_job(conn: Connection, job_id: int, expected_version: int, updates: Mapping[str, Any]) -> int:
     """Apply ``updates`` if the row is still at ``expected_version``; returns the new version."""
     values = _to_db(updates)
     values.update(version=expected_version + 1, updated_at=utcnow())
     result = conn.execute(
-        update(jobs)
-        .where(jobs.c.id == job_id, jobs.c.version == expected_version)
-        .values(**values)
+        update(jobs).where(jobs.c.id == job_id, jobs.c.version == expected_version).values(**values)
     )
     if result.rowcount == 1:
         return expected_version + 1
@@ -245,9 +247,13 @@ def list_people(conn: Connection) -> list[Person]:
     rows = conn.execute(select(people).order_by(people.c.name)).mappings()
     return [
         Person(
-            id=r["id"], name=r["name"], role=Role(r["role"]), lan_id=r["lan_id"],
-            active=bool(r["active"]), version=r["version"],
-        )  # fmt: skip
+            id=r["id"],
+            name=r["name"],
+            role=Role(r["role"]),
+            lan_id=r["lan_id"],
+            active=bool(r["active"]),
+            version=r["version"],
+        )
         for r in rows
     ]
 
@@ -256,9 +262,14 @@ def list_crews(conn: Connection) -> list[Crew]:
     rows = conn.execute(select(crews).order_by(crews.c.name)).mappings()
     return [
         Crew(
-            id=r["id"], name=r["name"], foreman_id=r["foreman_id"], size=r["size"],
-            skills=tuple(r["skills"] or ()), active=bool(r["active"]), version=r["version"],
-        )  # fmt: skip
+            id=r["id"],
+            name=r["name"],
+            foreman_id=r["foreman_id"],
+            size=r["size"],
+            skills=tuple(r["skills"] or ()),
+            active=bool(r["active"]),
+            version=r["version"],
+        )
         for r in rows
     ]
 

@@ -81,8 +81,9 @@ class ProblemsModel(QAbstractTableModel):
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
         return 0 if parent.isValid() else len(self.HEADERS)
 
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # fmt: skip
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._problems):
             return None
         problem = self._problems[index.row()]
@@ -99,8 +100,9 @@ class ProblemsModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # fmt: skip
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self.HEADERS[section] if 0 <= section < len(self.HEADERS) else None
         return None
@@ -160,9 +162,7 @@ class ImportDialog(QDialog):
             combo = QComboBox()
             combo.setObjectName(f"map_{name}")
             combo.setMinimumContentsLength(14)
-            combo.setSizeAdjustPolicy(
-                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-            )
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.currentIndexChanged.connect(self._mapping_changed)
             caption = QLabel(f"{label}:")
             caption.setBuddy(combo)
@@ -197,9 +197,7 @@ class ImportDialog(QDialog):
         header.setStretchLastSection(True)
 
         self.buttons = QDialogButtonBox()
-        self.import_button = self.buttons.addButton(
-            "Import", QDialogButtonBox.ButtonRole.AcceptRole
-        )
+        self.import_button = self.buttons.addButton("Import", QDialogButtonBox.ButtonRole.AcceptRole)
         self.import_button.setEnabled(False)
         self.import_button.setDefault(False)
         self.import_button.setAutoDefault(False)
@@ -240,10 +238,11 @@ class ImportDialog(QDialog):
         self.note_label.setVisible(False)
         self._set_summary(f"Reading {path.name}…")
         self._runner.read(
-            read_table, path,
+            read_table,
+            path,
             on_done=lambda table: self._on_table(generation, table),
             on_error=lambda exc: self._on_error(generation, exc),
-        )  # fmt: skip
+        )
 
     def mapping(self) -> dict[str, str | None]:
         """``{field: header or None}`` as chosen in the form."""
@@ -260,8 +259,7 @@ class ImportDialog(QDialog):
     # -- reading and checking -----------------------------------------------------------------
 
     def _browse(self) -> None:
-        chosen, _ = QFileDialog.getOpenFileName(self, "Choose a job list", self._start_dir,
-                                                _FILE_FILTER)  # fmt: skip
+        chosen, _ = QFileDialog.getOpenFileName(self, "Choose a job list", self._start_dir, _FILE_FILTER)
         if chosen:
             self.load_file(chosen)
 
@@ -351,11 +349,10 @@ class ImportDialog(QDialog):
         self.mapping_box.setEnabled(False)
         self._set_summary(f"Importing {report.rows_read:,} jobs…")
         self._runner.write(
-            partial(import_table, self._db, table, dict(report.mapping), dry_run=False,
-                    actor=self._actor),
+            partial(import_table, self._db, table, dict(report.mapping), dry_run=False, actor=self._actor),
             on_done=lambda result: self._on_imported(generation, result),
             on_error=lambda exc: self._on_error(generation, exc),
-        )  # fmt: skip
+        )
 
     def _on_imported(self, generation: int, report: ImportReport) -> None:
         if generation != self._generation:

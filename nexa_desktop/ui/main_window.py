@@ -123,6 +123,7 @@ class MainWindow(QMainWindow):
         from nexa_desktop.ui.import_dialog import ImportDialog
 
         dialog = ImportDialog(self.runner, self.service.db, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.imported.connect(lambda _n: self.board.reload())
         dialog.open()
 
@@ -132,7 +133,7 @@ class MainWindow(QMainWindow):
         box = QMessageBox(QMessageBox.Icon.Warning, "NEXA Desktop", user_message(error), parent=self)
         box.open()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.swimlanes_by_gf = self.board.swimlanes.isChecked()
         try:
             save_settings(self.settings)

@@ -44,13 +44,15 @@ class OpRunner(QObject):
     def running(self) -> int:
         return self._running
 
-    def write(self, fn: Callable[..., T], *args: Any, on_done: Done | None = None,
-              on_error: Failed | None = None) -> Future[T]:  # fmt: skip
+    def write(
+        self, fn: Callable[..., T], *args: Any, on_done: Done | None = None, on_error: Failed | None = None
+    ) -> Future[T]:
         """Run ``fn(*args)`` on the database writer thread."""
         return self._track(self._writer.submit(fn, *args), on_done, on_error)
 
-    def read(self, fn: Callable[..., T], *args: Any, on_done: Done | None = None,
-             on_error: Failed | None = None) -> Future[T]:  # fmt: skip
+    def read(
+        self, fn: Callable[..., T], *args: Any, on_done: Done | None = None, on_error: Failed | None = None
+    ) -> Future[T]:
         """Run ``fn(*args)`` on the worker pool (reads, parsing)."""
         return self._track(self._pool.submit(fn, *args), on_done, on_error)
 
@@ -63,9 +65,7 @@ class OpRunner(QObject):
         on_error: Failed | None = None,
     ) -> TaskState:
         """Run ``fn(state, *args)`` on the pool; ``state`` reports progress and carries cancel."""
-        state = TaskState(
-            on_change=(lambda s: self._progress.emit(on_progress, s)) if on_progress else None
-        )
+        state = TaskState(on_change=(lambda s: self._progress.emit(on_progress, s)) if on_progress else None)
         self._track(self._pool.submit(fn, state, *args), on_done, on_error)
         return state
 

@@ -109,9 +109,7 @@ def drag_card(qtbot: QtBot, page: BoardPage, job_id: int, target_column: str) ->
     assert job is not None
     source = page.grid.view_for(page.service.config.column_of(job).id)
     target = page.grid.view_for(target_column)
-    qtbot.mousePress(
-        source.viewport(), Qt.MouseButton.LeftButton, pos=card_center(source, job_id).toPoint()
-    )
+    qtbot.mousePress(source.viewport(), Qt.MouseButton.LeftButton, pos=card_center(source, job_id).toPoint())
     assert source.current_job() is not None and source.current_job().id == job_id  # type: ignore[union-attr]
     mime = job_mime(job)
     pos = QPointF(target.viewport().rect().center())
@@ -230,9 +228,7 @@ def test_schedule_dialog_sets_crew_and_date(
     assert dialog is not None and dialog.crew is not None and dialog.start is not None
     dialog.crew.setCurrentIndex(dialog.crew.findData(office.crew2))
     with qtbot.waitSignal(page.changeApplied, timeout=5000):
-        qtbot.mouseClick(
-            dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton
-        )
+        qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
     job = stored(service, job_id)
     assert job.status is JobStatus.SCHEDULED
     assert job.crew_id == office.crew2 and job.foreman_id == office.foreman
@@ -287,16 +283,12 @@ def test_undo_and_redo_a_move(
     assert stored(service, job_id).status is JobStatus.PENDING_GF_REVIEW
     assert page.undo_action.isEnabled() and "Submit for GF review" in page.undo_action.text()
     with qtbot.waitSignal(page.changeApplied, timeout=5000):
-        qtbot.keyClick(
-            page.grid.view_for("review"), Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
-        )
+        qtbot.keyClick(page.grid.view_for("review"), Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert stored(service, job_id).status is JobStatus.IN_PROGRESS
     card_center(page.grid.view_for("in_progress"), job_id)
     assert page.redo_action.isEnabled()
     with qtbot.waitSignal(page.changeApplied, timeout=5000):
-        qtbot.keyClick(
-            page.grid.view_for("in_progress"), Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier
-        )
+        qtbot.keyClick(page.grid.view_for("in_progress"), Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
     assert stored(service, job_id).status is JobStatus.PENDING_GF_REVIEW
     actions = [h.action for h in service.history(job_id)]
     assert actions[:3] == [
@@ -395,9 +387,7 @@ def test_filter_by_text_priority_and_overdue(
     assert page.model.index_of_job(b).isValid() and not page.model.index_of_job(a).isValid()
 
 
-def test_swimlanes_by_gf(
-    qtbot: QtBot, page: BoardPage, sqlite_db: Database, office: Office
-) -> None:
+def test_swimlanes_by_gf(qtbot: QtBot, page: BoardPage, sqlite_db: Database, office: Office) -> None:
     add_job(sqlite_db, status="assigned_to_gf", gf_id=office.gf)
     add_job(sqlite_db, status="assigned_to_gf", gf_id=office.gf2)
     add_job(sqlite_db)
@@ -452,9 +442,7 @@ def test_detail_panel_assigns_crew_and_shows_history(
     )
     load(qtbot, page)
     view = page.grid.view_for("scheduled")
-    qtbot.mouseClick(
-        view.viewport(), Qt.MouseButton.LeftButton, pos=card_center(view, job_id).toPoint()
-    )
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=card_center(view, job_id).toPoint())
     qtbot.waitUntil(lambda: page.detail.job is not None and page.detail.job.id == job_id, timeout=3000)
     crew = page.detail.editor("crew_id")
     crew.setCurrentIndex(crew.findData(office.crew2))
@@ -516,4 +504,3 @@ def test_board_model_passes_the_qt_model_tester(
     with qtbot.waitSignal(page.changeApplied, timeout=5000):
         drag_card(qtbot, page, moving, "submitted")
     qtmodeltester.check(page.model)
-

@@ -7,9 +7,9 @@ import logging
 import os
 import subprocess
 import sys
-from pathlib import Path
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -42,14 +42,17 @@ def restore_hooks() -> Iterator[None]:
                                     if not isinstance(h, logging.FileHandler)]  # fmt: skip
 
 
-def test_navigation_rail_and_menus(qtbot: QtBot, sqlite_db: Database, board_config: BoardConfig,
-                                   runner: OpRunner) -> None:
+def test_navigation_rail_and_menus(
+    qtbot: QtBot, sqlite_db: Database, board_config: BoardConfig, runner: OpRunner
+) -> None:
     window = MainWindow(BoardService(sqlite_db, board_config, "me"), runner, Settings())
     qtbot.addWidget(window)
     window.show()
     titles = [window.rail.item(i).text() for i in range(window.rail.count())]
     assert titles == ["Board", "Packages", "Models", "Schedule", "Analytics", "Admin"]
-    enabled = [bool(window.rail.item(i).flags() & Qt.ItemFlag.ItemIsEnabled) for i in range(window.rail.count())]
+    enabled = [
+        bool(window.rail.item(i).flags() & Qt.ItemFlag.ItemIsEnabled) for i in range(window.rail.count())
+    ]
     assert enabled == [True, False, False, False, False, False]
     assert window.pages.currentWidget() is window.board
     menus = [a.text() for a in window.menuBar().actions()]
@@ -57,8 +60,9 @@ def test_navigation_rail_and_menus(qtbot: QtBot, sqlite_db: Database, board_conf
     assert "sqlite" in window.db_label.text()
 
 
-def test_swimlane_choice_is_remembered(qtbot: QtBot, sqlite_db: Database, board_config: BoardConfig,
-                                       runner: OpRunner) -> None:
+def test_swimlane_choice_is_remembered(
+    qtbot: QtBot, sqlite_db: Database, board_config: BoardConfig, runner: OpRunner
+) -> None:
     window = MainWindow(BoardService(sqlite_db, board_config, "me"), runner, load_settings())
     qtbot.addWidget(window)
     window.board.swimlanes.setChecked(True)
@@ -66,8 +70,9 @@ def test_swimlane_choice_is_remembered(qtbot: QtBot, sqlite_db: Database, board_
     assert load_settings().swimlanes_by_gf is True
 
 
-def test_background_errors_reach_the_user(qtbot: QtBot, sqlite_db: Database, board_config: BoardConfig,
-                                          runner: OpRunner) -> None:
+def test_background_errors_reach_the_user(
+    qtbot: QtBot, sqlite_db: Database, board_config: BoardConfig, runner: OpRunner
+) -> None:
     window = MainWindow(BoardService(sqlite_db, board_config, "me"), runner, Settings())
     qtbot.addWidget(window)
 
@@ -77,7 +82,11 @@ def test_background_errors_reach_the_user(qtbot: QtBot, sqlite_db: Database, boa
     with qtbot.waitSignal(runner.failed, timeout=3000) as blocker:
         runner.read(boom)
     assert isinstance(blocker.args[0], RuntimeError)
-    boxes = [w for w in QApplication.topLevelWidgets() if w.isVisible() and "disk on fire" in getattr(w, "text", lambda: "")()]
+    boxes = [
+        w
+        for w in QApplication.topLevelWidgets()
+        if w.isVisible() and "disk on fire" in getattr(w, "text", lambda: "")()
+    ]
     assert boxes, "a message box names the error"
     for box in boxes:
         box.close()

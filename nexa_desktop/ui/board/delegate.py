@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from nexa_desktop.domain.jobs import DependencyStatus, DueState, Job, Priority
 from nexa_desktop.ui.board.model import Roles
@@ -30,10 +30,12 @@ DEP_COLORS = {
 
 
 class CardDelegate(QStyledItemDelegate):
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return QSize(max(option.rect.width(), 180), CARD_HEIGHT)
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
         job: Job | None = index.data(Roles.JOB)
         if job is None:
             super().paint(painter, option, index)
@@ -79,17 +81,22 @@ class CardDelegate(QStyledItemDelegate):
         painter.setFont(bold)
         painter.setPen(QColor("#102027"))
         title = job.pm_number or f"N {job.notification_number}"
-        painter.drawText(QRect(inner.left(), inner.top(), inner.width() - chip_w - 6, line_h),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)  # fmt: skip
+        painter.drawText(
+            QRect(inner.left(), inner.top(), inner.width() - chip_w - 6, line_h),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            title,
+        )
 
         # line 2: address
         painter.setFont(base)
         painter.setPen(QColor("#37474f"))
         address = f"{job.address}, {job.city}" if job.city else job.address
         y = inner.top() + line_h + 2
-        painter.drawText(QRect(inner.left(), y, inner.width(), line_h),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         fm.elidedText(address, Qt.TextElideMode.ElideRight, inner.width()))  # fmt: skip
+        painter.drawText(
+            QRect(inner.left(), y, inner.width(), line_h),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            fm.elidedText(address, Qt.TextElideMode.ElideRight, inner.width()),
+        )
 
         # line 3: due date + crew
         y += line_h + 1
@@ -101,15 +108,21 @@ class CardDelegate(QStyledItemDelegate):
         painter.setFont(due_font)
         painter.setPen(QColor(DUE_COLORS.get(due, "#546e7a")))
         due_w = QFontMetrics(due_font).horizontalAdvance(due_text) + 2
-        painter.drawText(QRect(inner.left(), y, due_w, line_h),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, due_text)  # fmt: skip
+        painter.drawText(
+            QRect(inner.left(), y, due_w, line_h),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            due_text,
+        )
         crew = index.data(Roles.CREW_NAME) or ""
         if crew:
             painter.setFont(small)
             painter.setPen(QColor("#455a64"))
             crew_rect = QRect(inner.left() + due_w + 8, y, inner.width() - due_w - 8, line_h)
-            painter.drawText(crew_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                             sfm.elidedText(crew, Qt.TextElideMode.ElideRight, crew_rect.width()))  # fmt: skip
+            painter.drawText(
+                crew_rect,
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                sfm.elidedText(crew, Qt.TextElideMode.ElideRight, crew_rect.width()),
+            )
 
         # line 4: dependency chips (open ones first), or the stuck reason
         y += line_h + 3
@@ -117,20 +130,24 @@ class CardDelegate(QStyledItemDelegate):
         x = inner.left()
         if job.stuck_reason:
             painter.setPen(QColor("#b71c1c"))
-            painter.drawText(QRect(x, y, inner.width(), sfm.height()),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                             sfm.elidedText("Stuck: " + job.stuck_reason, Qt.TextElideMode.ElideRight,
-                                            inner.width()))  # fmt: skip
+            painter.drawText(
+                QRect(x, y, inner.width(), sfm.height()),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                sfm.elidedText("Stuck: " + job.stuck_reason, Qt.TextElideMode.ElideRight, inner.width()),
+            )
         else:
-            deps = sorted((d for d in job.dependencies if d.status is not DependencyStatus.NOT_REQUIRED),
-                          key=lambda d: d.status.resolved)  # fmt: skip
+            deps = sorted(
+                (d for d in job.dependencies if d.status is not DependencyStatus.NOT_REQUIRED),
+                key=lambda d: d.status.resolved,
+            )
             for dep in deps:
                 text = dep.kind.label
                 w = sfm.horizontalAdvance(text) + 10
                 if x + w > inner.right():
                     painter.setPen(QColor("#546e7a"))
-                    painter.drawText(QRect(x, y, inner.right() - x, sfm.height()),
-                                     Qt.AlignmentFlag.AlignLeft, "…")  # fmt: skip
+                    painter.drawText(
+                        QRect(x, y, inner.right() - x, sfm.height()), Qt.AlignmentFlag.AlignLeft, "…"
+                    )
                     break
                 bg, fg = DEP_COLORS[dep.status]
                 painter.setPen(QPen(QColor(fg), 1))
@@ -139,6 +156,3 @@ class CardDelegate(QStyledItemDelegate):
                 painter.drawText(QRect(x, y, w, sfm.height() + 1), Qt.AlignmentFlag.AlignCenter, text)
                 x += w + 4
         painter.restore()
-
-    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QWidget | None:  # noqa: N802
-        return None

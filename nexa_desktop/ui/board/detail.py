@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QListView,
     QPushButton,
@@ -62,10 +61,12 @@ class HistoryModel(QAbstractListModel):
         self._entries = list(entries)
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._entries)
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if not index.isValid():
             return None
         e = self._entries[index.row()]
@@ -169,7 +170,15 @@ class DetailPanel(QWidget):
         self.title.setText(f"<h2>{job.title}</h2>")
         gf = self._people.get(job.gf_id) if job.gf_id else None
         rows = [
-            ("Status", job.status.label + (" · pre-field done" if job.status is JobStatus.PRE_FIELDING and job.prefield_complete else "")),
+            (
+                "Status",
+                job.status.label
+                + (
+                    " · pre-field done"
+                    if job.status is JobStatus.PRE_FIELDING and job.prefield_complete
+                    else ""
+                ),
+            ),
             ("Notification", job.notification_number or "—"),
             ("WO", job.wo_number or "—"),
             ("Address", f"{job.address}, {job.city}" if job.city else job.address or "—"),
@@ -183,9 +192,13 @@ class DetailPanel(QWidget):
             rows.append(("Stuck", job.stuck_reason))
         if job.go_back_reason:
             rows.append(("Go-back", job.go_back_reason))
-        self.facts.setText("<table>" + "".join(
-            f"<tr><td style='color:#546e7a;padding-right:8px'>{k}</td><td>{v}</td></tr>" for k, v in rows
-        ) + "</table>")  # fmt: skip
+        self.facts.setText(
+            "<table>"
+            + "".join(
+                f"<tr><td style='color:#546e7a;padding-right:8px'>{k}</td><td>{v}</td></tr>" for k, v in rows
+            )
+            + "</table>"
+        )
         self._build_steps(job)
         self._build_assignment(job)
 

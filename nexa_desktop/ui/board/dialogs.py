@@ -60,8 +60,9 @@ class TransitionDialog(QDialog):
         self.setMinimumWidth(440)
         today = today or dt.date.today()
         layout = QVBoxLayout(self)
-        intro = QLabel(f"<b>{plan.label}</b>: {job.title}, {job.address}<br>"
-                       f"{job.status.label} → {plan.target.label}")  # fmt: skip
+        intro = QLabel(
+            f"<b>{plan.label}</b>: {job.title}, {job.address}<br>{job.status.label} → {plan.target.label}"
+        )
         intro.setWordWrap(True)
         layout.addWidget(intro)
         form = QFormLayout()
@@ -119,7 +120,9 @@ class TransitionDialog(QDialog):
         self.problem.setObjectName("dialogProblem")
         self.problem.setWordWrap(True)
         layout.addWidget(self.problem)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
@@ -147,9 +150,9 @@ class TransitionDialog(QDialog):
             out.append("Give a reason.")
         if self.tailboard is not None and not self.tailboard.isChecked():
             out.append("Work can start only after today's tailboard is signed on site.")
-        if self.start is not None and self.end is not None and self.end_enabled is not None:
-            if self.end_enabled.isChecked() and self.end.date() < self.start.date():
-                out.append("The end date is before the start date.")
+        dates = self.start is not None and self.end is not None and self.end_enabled is not None
+        if dates and self.end_enabled.isChecked() and self.end.date() < self.start.date():  # type: ignore[union-attr]
+            out.append("The end date is before the start date.")
         return out
 
     def _validate(self) -> None:

@@ -45,7 +45,9 @@ class BoardFilter:
     gf_id: int | None = None
 
     def is_empty(self) -> bool:
-        return not self.text.strip() and self.priority is None and not self.overdue_only and self.gf_id is None
+        return (
+            not self.text.strip() and self.priority is None and not self.overdue_only and self.gf_id is None
+        )
 
 
 @dataclass(slots=True)
@@ -215,7 +217,7 @@ class BoardModel(QAbstractItemModel):
 
     # -- QAbstractItemModel ------------------------------------------------------------------
 
-    def index(self, row: int, column: int = 0, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
+    def index(self, row: int, column: int = 0, parent: Index = QModelIndex()) -> QModelIndex:
         # Hot path: QListView calls this for every row of a column on each layout.
         if column != 0 or row < 0:
             return QModelIndex()
@@ -243,7 +245,7 @@ class BoardModel(QAbstractItemModel):
             return self.createIndex(lane, 0, self._encode(_KIND_LANE, 0, 0))
         return self.createIndex(col, 0, self._encode(_KIND_COLUMN, lane, 0))
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
         if not parent.isValid():
             return len(self._lanes)
         kind, lane, _col = self._decode(parent.internalId())
@@ -253,7 +255,7 @@ class BoardModel(QAbstractItemModel):
             return len(self._lanes[lane].cells[parent.row()])
         return 0
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
         return 1
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -339,9 +341,18 @@ class BoardModel(QAbstractItemModel):
         crew = self._crews.get(job.crew_id) if job.crew_id else None
         gf = self._people.get(job.gf_id) if job.gf_id else None
         foreman = self._people.get(job.foreman_id) if job.foreman_id else None
-        words = [job.pm_number or "", job.notification_number or "", job.wo_number or "",
-                 job.address, job.city, crew.name if crew else "", gf.name if gf else "",
-                 foreman.name if foreman else "", job.mat_code or "", job.division or ""]  # fmt: skip
+        words = [
+            job.pm_number or "",
+            job.notification_number or "",
+            job.wo_number or "",
+            job.address,
+            job.city,
+            crew.name if crew else "",
+            gf.name if gf else "",
+            foreman.name if foreman else "",
+            job.mat_code or "",
+            job.division or "",
+        ]
         return " ".join(words).lower()
 
     def _passes(self, job: Job) -> bool:
@@ -360,8 +371,10 @@ class BoardModel(QAbstractItemModel):
     def _lane_keys(self) -> list[tuple[int | None, str]]:
         if not self._swimlanes:
             return [(None, "All jobs")]
-        gfs = sorted({j.gf_id for j in self._jobs.values() if j.gf_id is not None},
-                     key=lambda pid: self._people[pid].name if pid in self._people else "")  # fmt: skip
+        gfs = sorted(
+            {j.gf_id for j in self._jobs.values() if j.gf_id is not None},
+            key=lambda pid: self._people[pid].name if pid in self._people else "",
+        )
         keys: list[tuple[int | None, str]] = [
             (pid, self._people[pid].name if pid in self._people else f"GF {pid}") for pid in gfs
         ]

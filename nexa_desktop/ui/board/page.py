@@ -78,7 +78,7 @@ class BoardPage(QWidget):
         self.overdue = QCheckBox("Overdue only")
         self.swimlanes = QCheckBox("Swimlanes by GF")
         self.undo_action = QAction("Undo", self)
-        self.undo_action.setShortcuts([QKeySequence.StandardKey.Undo])
+        self.undo_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.Undo)])
         self.redo_action = QAction("Redo", self)
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Y"), QKeySequence("Ctrl+Shift+Z")])
         self.refresh_action = QAction("Refresh", self)
@@ -151,7 +151,7 @@ class BoardPage(QWidget):
         self.undo_action.triggered.connect(self.undo)
         self.redo_action.triggered.connect(self.redo)
         self.refresh_action.triggered.connect(self.reload)
-        self.find_action.triggered.connect(lambda: (self.search.setFocus(), self.search.selectAll()))
+        self.find_action.triggered.connect(self._focus_search)
         self.banner_close.clicked.connect(self.hide_banner)
         self.grid.jobDropped.connect(self.request_drop)
         self.grid.keyboardMove.connect(self.keyboard_move)
@@ -183,6 +183,10 @@ class BoardPage(QWidget):
         self.statusMessage.emit(f"{len(snapshot.jobs)} jobs on the board")
         self.loaded.emit()
 
+    def _focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
     def apply_filter(self) -> None:
         self._filter_timer.stop()
         self.model.set_filter(
@@ -206,7 +210,9 @@ class BoardPage(QWidget):
         except IllegalTransition as exc:
             self.show_banner(str(exc))
             return
-        self._carry_out(job, plan, lambda data: (self.service.move_to_column, job.id, job.version, column_id, data))
+        self._carry_out(
+            job, plan, lambda data: (self.service.move_to_column, job.id, job.version, column_id, data)
+        )
 
     def request_transition(self, job_id: int, _version: int, target: JobStatus) -> None:
         job = self.model.job(job_id)
@@ -253,8 +259,7 @@ class BoardPage(QWidget):
         if job_id is None:
             return
         self.detail.show_job(self.model.job(job_id))
-        self.runner.read(self.service.history, job_id,
-                         on_done=partial(self.detail.set_history, job_id))  # fmt: skip
+        self.runner.read(self.service.history, job_id, on_done=partial(self.detail.set_history, job_id))
 
     def show_context_menu(self, job_id: int, global_pos: QPoint) -> None:
         menu = self.context_menu(job_id)
@@ -280,7 +285,9 @@ class BoardPage(QWidget):
                 action = gf_menu.addAction(person.name)
                 action.setCheckable(True)
                 action.setChecked(person.id == job.gf_id)
-                action.triggered.connect(partial(self.request_assign, job.id, job.version, {"gf_id": person.id}))
+                action.triggered.connect(
+                    partial(self.request_assign, job.id, job.version, {"gf_id": person.id})
+                )
         crew_menu = menu.addMenu("Assign crew")
         for crew in sorted(self.model.crews.values(), key=lambda c: c.name):
             if crew.active:
@@ -319,8 +326,9 @@ class BoardPage(QWidget):
             return
         if self.dialog is not None:
             self.dialog.reject()
-        dialog = TransitionDialog(job, plan, missing, self.model.people, self.model.crews, self,
-                                  today=self._today())  # fmt: skip
+        dialog = TransitionDialog(
+            job, plan, missing, self.model.people, self.model.crews, self, today=self._today()
+        )
         self.dialog = dialog
 
         def accepted() -> None:
@@ -375,8 +383,15 @@ class BoardPage(QWidget):
             self._refused(revert.job_id, exc)
 
         self.hide_banner()
-        self.runner.write(self.service.revert, revert.job_id, revert.expected_version, revert.values,
-                          revert.label, on_done=done, on_error=failed)  # fmt: skip
+        self.runner.write(
+            self.service.revert,
+            revert.job_id,
+            revert.expected_version,
+            revert.values,
+            revert.label,
+            on_done=done,
+            on_error=failed,
+        )
         self._update_undo_actions()
 
     def _update_undo_actions(self) -> None:

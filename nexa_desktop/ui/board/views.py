@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
-from PySide6.QtCore import QByteArray, QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QByteArray, QMimeData, QModelIndex, QPersistentModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QDrag, QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -51,7 +52,9 @@ class ColumnView(QListView):
     keyboardMove = Signal(int, int)  # job id, step (-1 left, +1 right)
     jobActivated = Signal(int)
 
-    def __init__(self, model: BoardModel, column: BoardColumn, lane: int, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, model: BoardModel, column: BoardColumn, lane: int, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.column = column
         self.lane = lane
@@ -93,19 +96,22 @@ class ColumnView(QListView):
 
     # All cells share one model: ignore changes to other cells, or every column would re-lay
     # itself out on every move (QListView does not check the parent itself).
-    def rowsInserted(self, parent: QModelIndex | QPersistentModelIndex, start: int, end: int) -> None:  # noqa: N802
+    def rowsInserted(self, parent: QModelIndex | QPersistentModelIndex, start: int, end: int) -> None:
         if parent == self.rootIndex():
             super().rowsInserted(parent, start, end)
 
-    def rowsAboutToBeRemoved(self, parent: QModelIndex | QPersistentModelIndex, start: int, end: int) -> None:  # noqa: N802
+    def rowsAboutToBeRemoved(self, parent: QModelIndex | QPersistentModelIndex, start: int, end: int) -> None:
         if parent == self.rootIndex():
             super().rowsAboutToBeRemoved(parent, start, end)
 
-    def dataChanged(self, topLeft: QModelIndex | QPersistentModelIndex,  # noqa: N802, N803
-                    bottomRight: QModelIndex | QPersistentModelIndex,  # noqa: N803
-                    roles: list[int] | None = None) -> None:  # fmt: skip
+    def dataChanged(
+        self,
+        topLeft: QModelIndex | QPersistentModelIndex,
+        bottomRight: QModelIndex | QPersistentModelIndex,
+        roles: Sequence[int] = (),
+    ) -> None:
         if topLeft.parent() == self.rootIndex():
-            super().dataChanged(topLeft, bottomRight, roles or [])
+            super().dataChanged(topLeft, bottomRight, roles)
 
     def current_job(self) -> Job | None:
         index = self.currentIndex()
@@ -113,7 +119,7 @@ class ColumnView(QListView):
 
     # -- drag and drop --------------------------------------------------------------------
 
-    def startDrag(self, supportedActions: Qt.DropAction) -> None:  # noqa: N802
+    def startDrag(self, supportedActions: Qt.DropAction) -> None:
         job = self.current_job()
         if job is None:
             return
@@ -125,24 +131,24 @@ class ColumnView(QListView):
             drag.setHotSpot(rect.center() - rect.topLeft())
         drag.exec(Qt.DropAction.MoveAction)
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasFormat(JOB_MIME):
             self._set_drop_target(True)
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         if event.mimeData().hasFormat(JOB_MIME):
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:  # noqa: N802
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
         self._set_drop_target(False)
         event.accept()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, event: QDropEvent) -> None:
         self._set_drop_target(False)
         payload = job_from_mime(event.mimeData())
         if payload is None:
@@ -159,7 +165,7 @@ class ColumnView(QListView):
 
     # -- keyboard -------------------------------------------------------------------------
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         mods = event.modifiers()
         if mods & Qt.KeyboardModifier.ControlModifier and event.key() in (Qt.Key.Key_Left, Qt.Key.Key_Right):
             job = self.current_job()
@@ -272,8 +278,8 @@ class BoardGrid(QScrollArea):
                     self.views.append(view)
             self._layout.setRowStretch(self._layout.rowCount(), 1 if self._model.swimlanes else 0)
         else:
-            for lane_i, lane in enumerate(self._lane_labels):
-                lane.setText(self._model.lane_title(lane_i))
+            for lane_i, label in enumerate(self._lane_labels):
+                label.setText(self._model.lane_title(lane_i))
             for view in self.views:
                 view.reset_root()
         self._refresh_counts()
@@ -321,9 +327,9 @@ class BoardGrid(QScrollArea):
                     view.clearSelection()
             self.jobSelected.emit(job.id)
 
-    def _context_menu(self, view: ColumnView, pos: object) -> None:
-        index = view.indexAt(pos)  # type: ignore[arg-type]
+    def _context_menu(self, view: ColumnView, pos: QPoint) -> None:
+        index = view.indexAt(pos)
         job = index.data(Roles.JOB) if index.isValid() else None
         if job is not None:
             view.setCurrentIndex(index)
-            self.contextMenuForJob.emit(job.id, view.viewport().mapToGlobal(pos))  # type: ignore[arg-type]
+            self.contextMenuForJob.emit(job.id, view.viewport().mapToGlobal(pos))

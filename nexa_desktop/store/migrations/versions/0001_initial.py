@@ -85,9 +85,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_jobs"),
         sa.UniqueConstraint("pm_number", name="uq_jobs_pm_number"),
         sa.UniqueConstraint("notification_number", name="uq_jobs_notification_number"),
-        sa.CheckConstraint(
-            "pm_number IS NOT NULL OR notification_number IS NOT NULL", name="ck_jobs_has_id"
-        ),
+        sa.CheckConstraint("pm_number IS NOT NULL OR notification_number IS NOT NULL", name="ck_jobs_has_id"),
         sa.CheckConstraint("version >= 1", name="ck_jobs_version_positive"),
         sa.ForeignKeyConstraint(["gf_id"], ["people.id"], name="fk_jobs_gf_id_people"),
         sa.ForeignKeyConstraint(["foreman_id"], ["people.id"], name="fk_jobs_foreman_id_people"),
