@@ -55,7 +55,7 @@ def install(notify: Notify) -> None:
         log.error("uncaught error in %s", where, exc_info=(type(exc), exc, tb))
         try:
             notify("NEXA Desktop", user_message(exc))
-        except Exception:  # noqa: BLE001 - the funnel itself must never raise
+        except Exception:
             log.exception("error notifier failed")
 
     def sys_hook(tp: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import glob
 import itertools
 import os
-import pwd
 import shutil
 import socket
 import subprocess
@@ -29,7 +28,11 @@ _SUPERUSER = "postgres"
 _counter = itertools.count(1)
 
 
-class PgUnavailable(RuntimeError):
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+class PgUnavailableError(RuntimeError):
     """No PostgreSQL binaries (or the server would not start); the message says why."""
 
 
@@ -56,7 +59,7 @@ def _free_port() -> int:
 
 @dataclass
 class PgServer:
-    """A running server: ``conninfo`` for psycopg admin work, ``url(db)`` for the app."""
+    """A running server: ``connect()`` for admin work, ``url(db)`` for the app."""
 
     host: str
     port: int
@@ -134,27 +137,33 @@ def from_url(url: str) -> PgServer:
 
 def _as_postgres(cmd: Sequence[str]) -> list[str]:
     """Run ``cmd`` as the ``postgres`` user when we are root (initdb refuses root)."""
-    if os.geteuid() != 0:
+    if not _is_root():
         return list(cmd)
     runuser = shutil.which("runuser")
     if runuser is None:
-        raise PgUnavailable("running as root and runuser is missing, so initdb cannot run")
+        raise PgUnavailableError("running as root and runuser is missing, so initdb cannot run")
     return [runuser, "-u", _SUPERUSER, "--", *cmd]
 
 
 def start_server() -> PgServer:
-    """initdb + pg_ctl start in a new temp dir; raises :class:`PgUnavailable` with the reason."""
+    """initdb + pg_ctl start in a new temp dir; raises :class:`PgUnavailableError` saying why."""
     bin_dir = find_bin_dir()
     if bin_dir is None:
-        raise PgUnavailable("PostgreSQL binaries (initdb, pg_ctl) not found on PATH or /usr/lib/postgresql")
+        raise PgUnavailableError(
+            "PostgreSQL binaries (initdb, pg_ctl) not found on PATH or /usr/lib/postgresql"
+        )
     # Not under pytest's tmp dirs: those are 0700 and owned by whoever runs pytest.
     root = Path(tempfile.mkdtemp(prefix="nexa-pg-"))
-    if os.geteuid() == 0:
+    if _is_root():
+        import pwd  # POSIX only, like running as root
+
         try:
             entry = pwd.getpwnam(_SUPERUSER)
         except KeyError:
             shutil.rmtree(root, ignore_errors=True)
-            raise PgUnavailable("running as root and there is no 'postgres' user to run initdb") from None
+            raise PgUnavailableError(
+                "running as root and there is no 'postgres' user to run initdb"
+            ) from None
         os.chown(root, entry.pw_uid, entry.pw_gid)
     data, sockets, log = root / "data", root / "sock", root / "server.log"
     port = _free_port()
@@ -169,7 +178,7 @@ def start_server() -> PgServer:
         ])  # fmt: skip
         done = subprocess.run(initdb, capture_output=True, text=True, timeout=120, check=False)
         if done.returncode != 0:
-            raise PgUnavailable(f"initdb failed: {done.stderr.strip() or done.stdout.strip()}")
+            raise PgUnavailableError(f"initdb failed: {done.stderr.strip() or done.stdout.strip()}")
         options = (
             f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
@@ -178,8 +187,11 @@ def start_server() -> PgServer:
         done = subprocess.run(start, capture_output=True, text=True, timeout=90, check=False)
         if done.returncode != 0:
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-            raise PgUnavailable(f"pg_ctl start failed: {done.stderr.strip()}\n{tail}")
-    except (PgUnavailable, OSError, subprocess.SubprocessError):
+            raise PgUnavailableError(f"pg_ctl start failed: {done.stderr.strip()}\n{tail}")
+    except PgUnavailableError:
         server.stop()
         raise
+    except (OSError, subprocess.SubprocessError) as exc:
+        server.stop()
+        raise PgUnavailableError(f"could not start PostgreSQL: {exc}") from exc
     return server

@@ -6,8 +6,8 @@ import re
 
 from nexa_desktop.domain.errors import ValidationError
 
-_PM = re.compile(r"\d{8}")
-_NOTIFICATION = re.compile(r"\d{9}")
+_PM = re.compile(r"[0-9]{8}")
+_NOTIFICATION = re.compile(r"[0-9]{9}")
 _LAN_ID = re.compile(r"[A-Z0-9]{4}")
 _MAT_CODE = re.compile(r"[0-9A-Z]{3}")
 

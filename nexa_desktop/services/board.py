@@ -108,7 +108,7 @@ class BoardService:
             updates = plan_assignment(job, dict(changes))
             self._check_references(conn, job, updates)
             if "status" in updates:
-                label = f"Assign and {updates['status'].label.lower()}"
+                label = _ASSIGN_LABELS.get(updates["status"], "Assign")
             else:
                 label = "Assign " + ", ".join(_FIELD_LABELS.get(k, k) for k in changes)
             return self._commit(conn, job, updates, label, reason="")
@@ -213,6 +213,11 @@ class BoardService:
         )
         return ChangeResult(after_job, label, before, dict(changed))
 
+
+_ASSIGN_LABELS = {
+    JobStatus.ASSIGNED_TO_GF: "Assign GF",
+    JobStatus.SCHEDULED: "Assign crew and schedule",
+}
 
 _FIELD_LABELS = {
     "gf_id": "GF",

@@ -11,9 +11,9 @@ import datetime as dt
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import insert, select
 
 from nexa_desktop.domain.errors import NexaError
 from nexa_desktop.domain.jobs import (
@@ -29,14 +29,14 @@ from nexa_desktop.store import models
 from nexa_desktop.store import repositories as repo
 from nexa_desktop.store.db import Database
 
-crews_table = cast(Table, models.crews)
-jobs_table = cast(Table, models.jobs)
-people_table = cast(Table, models.people)
+crews_table = models.crews
+jobs_table = models.jobs
+people_table = models.people
 
 S = JobStatus
 
 
-class DemoNotEmpty(NexaError):  # noqa: N818 - the name the CLI and UI use
+class DemoNotEmpty(NexaError):
     """The database already holds jobs; demo data only goes into an empty one."""
 
 
@@ -184,16 +184,12 @@ def _people(rng: random.Random, taken_lans: set[str]) -> list[dict[str, Any]]:
     return out
 
 
-def _unique_numbers(
-    rng: random.Random, count: int, prefixes: Sequence[str], digits: int
-) -> list[str]:
+def _unique_numbers(rng: random.Random, count: int, prefixes: Sequence[str], digits: int) -> list[str]:
     seen: set[str] = set()
     out: list[str] = []
     while len(out) < count:
         prefix = rng.choice(prefixes)
-        number = prefix + str(rng.randrange(10 ** (digits - len(prefix)))).zfill(
-            digits - len(prefix)
-        )
+        number = prefix + str(rng.randrange(10 ** (digits - len(prefix)))).zfill(digits - len(prefix))
         if number not in seen:
             seen.add(number)
             out.append(number)
@@ -209,9 +205,7 @@ def _dependencies(rng: random.Random, *, all_resolved: bool, today: dt.date) -> 
         else:
             status = rng.choice(list(DependencyStatus))
         date = (
-            today + dt.timedelta(days=rng.randint(-10, 20))
-            if status is DependencyStatus.SCHEDULED
-            else None
+            today + dt.timedelta(days=rng.randint(-10, 20)) if status is DependencyStatus.SCHEDULED else None
         )
         ticket = ""
         if kind is DependencyKind.USA and status is not DependencyStatus.NOT_REQUIRED:
@@ -271,15 +265,6 @@ def _job(
         "prefield_complete": prefield_done,
         "notes": rng.choice(_NOTES),
         "dependencies": [],
-        # Every row carries every column: a bulk insert needs the same keys in each row.
-        "gf_id": None,
-        "foreman_id": None,
-        "crew_id": None,
-        "scheduled_start": None,
-        "scheduled_end": None,
-        "stuck_reason": None,
-        "stuck_from": None,
-        "go_back_reason": None,
     }
     if status is not S.NEW:
         row["gf_id"] = rng.choice(gfs)
@@ -309,9 +294,7 @@ def _job(
     return row
 
 
-def seed_demo(
-    db: Database, *, jobs: int = 200, seed: int = 7, today: dt.date | None = None
-) -> DemoSummary:
+def seed_demo(db: Database, *, jobs: int = 200, seed: int = 7, today: dt.date | None = None) -> DemoSummary:
     """Fill an empty database with demo people, crews and ``jobs`` jobs (one transaction)."""
     if jobs < 0:
         raise ValueError("jobs must be >= 0")
@@ -333,9 +316,7 @@ def seed_demo(
         )
         person_ids = [r[0] for r in ids]
         gfs = [pid for pid, p in zip(person_ids, staff, strict=True) if p["role"] == Role.GF.value]
-        foremen = [
-            pid for pid, p in zip(person_ids, staff, strict=True) if p["role"] == Role.FOREMAN.value
-        ]
+        foremen = [pid for pid, p in zip(person_ids, staff, strict=True) if p["role"] == Role.FOREMAN.value]
 
         crew_rows = []
         for (number, specialty, skills, size), foreman in zip(_CREWS, foremen, strict=True):
@@ -355,9 +336,7 @@ def seed_demo(
         pms = _unique_numbers(rng, jobs, ("35", "45", "46"), 8)
         notifications = _unique_numbers(rng, jobs, ("11", "12"), 9)
         rows = []
-        for (status, prefield_done), pm, notification in zip(
-            slots, pms, notifications, strict=True
-        ):
+        for (status, prefield_done), pm, notification in zip(slots, pms, notifications, strict=True):
             row = _job(rng, status=status, prefield_done=prefield_done, pm=pm,
                        notification=notification, today=today, gfs=gfs, crews=crews)  # fmt: skip
             if row["work_type"] == WorkType.ESTIMATED.value and rng.random() < 0.4:
@@ -365,10 +344,7 @@ def seed_demo(
             rows.append(row)
         repo.insert_jobs(conn, rows)
 
-        job_ids = {
-            pm: job_id
-            for pm, job_id in conn.execute(select(jobs_table.c.pm_number, jobs_table.c.id))
-        }
+        job_ids = {pm: job_id for pm, job_id in conn.execute(select(jobs_table.c.pm_number, jobs_table.c.id))}
         repo.add_history_many(conn, [
             {"job_id": job_ids[r["pm_number"]], "actor": "demo", "action": "Created (demo)",
              "from_status": None, "to_status": r["status"], "version": 1}

@@ -197,9 +197,7 @@ def _read_csv(path: Path, data: bytes) -> Table:
         try:
             yield from enumerate(reader, start=1)
         except csv.Error as exc:
-            raise ImportFileError(
-                f"{path.name}: can't read row {reader.line_num} as CSV ({exc})."
-            ) from None
+            raise ImportFileError(f"{path.name}: can't read row {reader.line_num} as CSV ({exc}).") from None
 
     return _build_table(path, records(), encoding, note)
 
@@ -356,8 +354,7 @@ def resolve_mapping(
     for field_name, wanted in (overrides or {}).items():
         if field_name not in FIELDS:
             raise ColumnMappingError(
-                f"Unknown field {field_name!r} in the column mapping; "
-                f"fields are: {', '.join(FIELDS)}."
+                f"Unknown field {field_name!r} in the column mapping; fields are: {', '.join(FIELDS)}."
             )
         if wanted is None or not wanted.strip():
             mapping.pop(field_name, None)
@@ -365,8 +362,7 @@ def resolve_mapping(
         header = _find_header(headers, wanted)
         if header is None:
             raise ColumnMappingError(
-                f"Column {wanted!r} (for {FIELDS[field_name]}) is not in the file; "
-                f"the file has: {found}."
+                f"Column {wanted!r} (for {FIELDS[field_name]}) is not in the file; the file has: {found}."
             )
         for other, mapped in list(mapping.items()):
             if mapped == header and other != field_name and other not in (overrides or {}):
@@ -445,9 +441,7 @@ def _parse_coordinate(value: Cell, field_name: str, limit: float) -> float:
     except ValueError:
         raise ValidationError(field_name, f"{word} {text!r} is not a number.") from None
     if math.isnan(number) or not -limit <= number <= limit:
-        raise ValidationError(
-            field_name, f"{word} {text} is out of range (−{limit:g} to {limit:g})."
-        )
+        raise ValidationError(field_name, f"{word} {text} is out of range (−{limit:g} to {limit:g}).")
     return number
 
 
@@ -587,9 +581,7 @@ def _parse_row(row: TableRow, columns: Mapping[str, int], gfs: _GfLookup,
     return ParsedRow(row.number, values)
 
 
-def _check_duplicates(
-    conn: Connection, parsed: Sequence[ParsedRow], problems: list[RowProblem]
-) -> None:
+def _check_duplicates(conn: Connection, parsed: Sequence[ParsedRow], problems: list[RowProblem]) -> None:
     """Same PM/notification twice in the file, or already in the database."""
     labels = {"pm_number": "PM number", "notification_number": "Notification"}
     finders = {"pm_number": repo.find_job_ids_by_pm,

@@ -20,9 +20,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from nexa_desktop import paths
 from nexa_desktop.domain.errors import StorageError
@@ -120,7 +121,7 @@ class Database:
         try:
             with self.engine.begin() as conn:
                 yield conn
-        except DBAPIError as exc:
+        except SQLAlchemyError as exc:
             raise explain(exc, self.url) from exc
 
     @contextmanager
@@ -128,7 +129,7 @@ class Database:
         try:
             with self.engine.connect() as conn:
                 yield conn
-        except DBAPIError as exc:
+        except SQLAlchemyError as exc:
             raise explain(exc, self.url) from exc
 
     def dispose(self) -> None:
@@ -148,6 +149,15 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(cfg).get_current_head()
     assert head is not None
     return head
+
+
+def _known_revision(revision: str) -> bool:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    try:
+        return ScriptDirectory.from_config(cfg).get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def current_revision(conn: Connection) -> str | None:
@@ -193,12 +203,20 @@ def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
         with engine.connect() as conn:
             current = current_revision(conn)
         if migrate and current != head_revision():
+            if current is not None and not _known_revision(current):
+                raise StorageError(
+                    f"The database {describe(url)} was updated by a newer version of NEXA Desktop "
+                    f"(schema {current}). Update NEXA Desktop on this computer; nothing was changed."
+                )
             if db_file is not None and current is not None and db_file.exists():
                 backup_sqlite(db_file)
             with engine.begin() as conn:
                 command.upgrade(alembic_config(conn), "head")
             log.info("migrated %s from %s to %s", describe(url), current, head_revision())
-    except (SQLAlchemyError, sqlite3.Error) as exc:
+    except StorageError:
+        engine.dispose()
+        raise
+    except (SQLAlchemyError, sqlite3.Error, CommandError) as exc:
         engine.dispose()
         raise explain(exc, url) from exc
     return db

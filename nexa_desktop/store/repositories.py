@@ -91,7 +91,9 @@ def job_to_values(job: Job) -> dict[str, Any]:
 
 
 def list_jobs(conn: Connection) -> list[Job]:
-    rows = conn.execute(select(*_JOB_COLUMNS).order_by(jobs.c.due_date, jobs.c.id)).mappings()
+    rows = conn.execute(
+        select(*_JOB_COLUMNS).order_by(jobs.c.due_date.asc().nulls_last(), jobs.c.id)
+    ).mappings()
     return [_job_from_row(r) for r in rows]
 
 

@@ -67,9 +67,7 @@ def counts(db: Database) -> tuple[int, int, int]:
 # -- the happy path ---------------------------------------------------------------------------
 
 
-def test_good_csv_imports_every_row_with_history_and_one_usage_event(
-    db: Database, tmp_path: Path
-) -> None:
+def test_good_csv_imports_every_row_with_history_and_one_usage_event(db: Database, tmp_path: Path) -> None:
     people = add_people(db)
     path = write(tmp_path, "jobs.csv", GOOD_CSV)
 
@@ -234,9 +232,7 @@ def test_every_bad_row_is_reported_and_nothing_is_written(db: Database, tmp_path
     assert "neither a PM number nor a notification" in messages[(14, "pm_number")]
     assert (report.rows_read, report.rows_valid, report.imported) == (12, 1, 0)
     assert not report.ok
-    assert (
-        report.summary() == "12 rows, 12 problems — nothing will be imported until they are fixed"
-    )
+    assert report.summary() == "12 rows, 12 problems — nothing will be imported until they are fixed"
     assert counts(db) == before
 
 
@@ -259,9 +255,7 @@ def test_finished_jobs_import_with_prefield_complete(sqlite_db: Database, tmp_pa
     assert jobs["35589055"].status is JobStatus.NEW and not jobs["35589055"].prefield_complete
 
 
-def test_quoted_line_breaks_keep_spreadsheet_row_numbers(
-    sqlite_db: Database, tmp_path: Path
-) -> None:
+def test_quoted_line_breaks_keep_spreadsheet_row_numbers(sqlite_db: Database, tmp_path: Path) -> None:
     text = 'PM #,Notes\n35589054,"two\nlines"\n123,x\n'
     report = import_jobs(sqlite_db, write(tmp_path, "q.csv", text))
     assert [(p.row, p.value) for p in report.errors] == [(3, "123")]
@@ -335,9 +329,7 @@ def test_wrong_columns_give_a_clear_error(sqlite_db: Database, tmp_path: Path) -
         ("jobs.pdf", b"%PDF-1.7", "use a .csv or .xlsx file"),
     ],
 )
-def test_unreadable_files_are_refused(
-    tmp_path: Path, name: str, content: bytes, expected: str
-) -> None:
+def test_unreadable_files_are_refused(tmp_path: Path, name: str, content: bytes, expected: str) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(ImportFileError) as caught:

@@ -108,9 +108,7 @@ def test_duplicates_in_the_database_block_the_import(
     dialog.load_file(path)
     wait_checked(qtbot, dialog)
 
-    assert table_rows(dialog) == [
-        ("3", "PM number", "46357356", "PM number 46357356 is already in NEXA.")
-    ]
+    assert table_rows(dialog) == [("3", "PM number", "46357356", "PM number 46357356 is already in NEXA.")]
     assert not dialog.import_button.isEnabled()
     # Disabled, so clicking does nothing.
     qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
