@@ -130,6 +130,9 @@ def _run(jobs: int, moves: int) -> dict[str, Any]:
         job = found
         source_view = page.grid.view_for(config.column_of(job).id)
         target_view = page.grid.view_for(column_id)
+        # A person drops only on a column they can see: bring it into view first (untimed).
+        page.grid.ensureWidgetVisible(target_view)
+        app.processEvents()
         t0 = time.perf_counter()
         # What a drop on the target column does: the view emits jobDropped.
         target_view.jobDropped.emit(job.id, job.version, column_id)
