@@ -4,6 +4,7 @@ the import on its database writer; the dialog only shows results."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QProgressBar,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -36,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from nexa_desktop.domain.errors import NexaError
 from nexa_desktop.errors import user_message
+from nexa_desktop.ops import Cancelled, TaskState
 from nexa_desktop.services.importer import (
     FIELDS,
     ImportReport,
@@ -181,6 +184,17 @@ class ImportDialog(QDialog):
         self.note_label.setWordWrap(True)
         self.note_label.setVisible(False)
 
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setTextVisible(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        self._progress_row = QHBoxLayout()
+        self._progress_row.addWidget(self.progress, 1)
+        self._progress_row.addWidget(self.cancel_button)
+        self._task: TaskState | None = None
+        self._show_progress(False)
+
         self.problems = ProblemsModel(self)
         self.problems_view = QTableView()
         self.problems_view.setModel(self.problems)
@@ -213,6 +227,7 @@ class ImportDialog(QDialog):
         layout.addWidget(self.mapping_box)
         layout.addWidget(self.note_label)
         layout.addWidget(self.summary_label)
+        layout.addLayout(self._progress_row)
         layout.addWidget(self.problems_view, 1)
         layout.addWidget(self.buttons)
 
@@ -302,7 +317,7 @@ class ImportDialog(QDialog):
             self._set_summary(str(exc), _ERROR_STYLE)
             return
         self._set_summary(f"Checking {len(table.rows):,} rows…")
-        self._runner.read(
+        self._start_task(
             partial(import_table, self._db, table, mapping, dry_run=True, actor=self._actor),
             on_done=lambda report: self._on_checked(generation, report),
             on_error=lambda exc: self._on_error(generation, exc),
@@ -311,6 +326,7 @@ class ImportDialog(QDialog):
     def _on_checked(self, generation: int, report: ImportReport) -> None:
         if generation != self._generation:
             return
+        self._show_progress(False)
         self._show_report(report)
 
     def _show_report(self, report: ImportReport) -> None:
@@ -326,6 +342,15 @@ class ImportDialog(QDialog):
 
     def _on_error(self, generation: int, exc: BaseException) -> None:
         if generation != self._generation:
+            return
+        self._show_progress(False)
+        if isinstance(exc, Cancelled):
+            importing = self._importing
+            self._importing = False
+            self.browse_button.setEnabled(True)
+            self.mapping_box.setEnabled(self._table is not None)
+            message = "Import cancelled: nothing was imported." if importing else "Check cancelled."
+            self._set_summary(message, _ERROR_STYLE)
             return
         self._importing = False
         self._report = None
@@ -348,15 +373,17 @@ class ImportDialog(QDialog):
         self.browse_button.setEnabled(False)
         self.mapping_box.setEnabled(False)
         self._set_summary(f"Importing {report.rows_read:,} jobs…")
-        self._runner.write(
+        self._start_task(
             partial(import_table, self._db, table, dict(report.mapping), dry_run=False, actor=self._actor),
             on_done=lambda result: self._on_imported(generation, result),
             on_error=lambda exc: self._on_error(generation, exc),
+            write=True,
         )
 
     def _on_imported(self, generation: int, report: ImportReport) -> None:
         if generation != self._generation:
             return
+        self._show_progress(False)
         self._importing = False
         self.browse_button.setEnabled(True)
         self.mapping_box.setEnabled(True)
@@ -369,6 +396,48 @@ class ImportDialog(QDialog):
         self.accept()
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def cancel(self) -> None:
+        """Stop the running check or import; a cancelled import writes nothing."""
+        if self._task is not None:
+            self._task.cancel()
+            self.cancel_button.setEnabled(False)
+            self._set_summary("Cancelling…")
+
+    def _start_task(
+        self,
+        fn: Callable[..., ImportReport],
+        *,
+        on_done: Callable[[ImportReport], None],
+        on_error: Callable[[BaseException], None],
+        write: bool = False,
+    ) -> None:
+        """Run ``fn(progress=state)`` in the background with a progress bar and Cancel."""
+        if self._task is not None:
+            self._task.cancel()  # a newer check replaces an older one
+        self.progress.setValue(0)
+        self.progress.setFormat("%p%")
+        self.cancel_button.setEnabled(True)
+        self._show_progress(True)
+        self._task = self._runner.task(
+            lambda state: fn(progress=state),
+            on_progress=self._on_progress,
+            on_done=on_done,
+            on_error=on_error,
+            write=write,
+        )
+
+    def _on_progress(self, state: TaskState) -> None:
+        if state is self._task:
+            self.progress.setValue(round(state.progress * 100))
+            if state.status:
+                self.progress.setFormat(state.status)
+
+    def _show_progress(self, visible: bool) -> None:
+        self.progress.setVisible(visible)
+        self.cancel_button.setVisible(visible)
+        if not visible:
+            self._task = None
 
     def _set_summary(self, text: str, style: str = "") -> None:
         self.summary_label.setText(text)

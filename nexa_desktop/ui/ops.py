@@ -63,10 +63,13 @@ class OpRunner(QObject):
         on_progress: Callable[[TaskState], None] | None = None,
         on_done: Done | None = None,
         on_error: Failed | None = None,
+        write: bool = False,
     ) -> TaskState:
-        """Run ``fn(state, *args)`` on the pool; ``state`` reports progress and carries cancel."""
+        """Run ``fn(state, *args)`` on the pool (on the writer when ``write``); ``state`` reports
+        progress and carries cancel."""
         state = TaskState(on_change=(lambda s: self._progress.emit(on_progress, s)) if on_progress else None)
-        self._track(self._pool.submit(fn, state, *args), on_done, on_error)
+        executor = self._writer if write else self._pool
+        self._track(executor.submit(fn, state, *args), on_done, on_error)
         return state
 
     async def run(self, fn: Callable[..., T], *args: Any, write: bool = False) -> T:

@@ -164,3 +164,31 @@ def test_unreadable_file_is_reported(qtbot: QtBot, dialog: ImportDialog, tmp_pat
     assert not dialog.import_button.isEnabled()
     assert not dialog.mapping_box.isEnabled()
     assert dialog.problems.rowCount() == 0
+
+
+def _big_csv(path: Path, rows: int) -> Path:
+    lines = ["PM #,Notification,Address,City,Priority,Due Date"]
+    lines += [f"{35_000_000 + i},{119_000_000 + i},{i} Oak St,Fresno,C,12/01/2026" for i in range(rows)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_long_check_and_import_show_progress_and_can_be_cancelled(
+    qtbot: QtBot, dialog: ImportDialog, sqlite_db: Database, tmp_path: Path
+) -> None:
+    dialog.load_file(_big_csv(tmp_path / "big.csv", 60_000))
+    qtbot.waitUntil(lambda: dialog.progress.isVisible(), timeout=10_000)
+    assert dialog.cancel_button.isVisible()
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "cancelled" in dialog.summary_label.text(), timeout=10_000)
+    assert not dialog.import_button.isEnabled() and not dialog.progress.isVisible()
+
+    dialog.set_mapping("address", None)  # any change re-checks; this time let it finish
+    dialog.set_mapping("address", "Address")
+    qtbot.waitUntil(lambda: dialog.import_button.isEnabled(), timeout=30_000)
+    qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.progress.isVisible(), timeout=5_000)
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "nothing was imported" in dialog.summary_label.text(), timeout=30_000)
+    with sqlite_db.connect() as conn:
+        assert repo.count_jobs(conn) == 0
