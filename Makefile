@@ -25,7 +25,8 @@ run: $(STAMP)
 	$(BIN)/nexa app
 
 lint: $(STAMP)
-	$(BIN)/ruff check nexa_desktop tests
+	$(BIN)/ruff check nexa_desktop nexa_cloud tests
+	$(BIN)/ruff format --check nexa_desktop nexa_cloud tests
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 

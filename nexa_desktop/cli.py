@@ -108,6 +108,17 @@ def bench_board(
     typer.echo(json.dumps(result, indent=None if as_json else 2))
 
 
+@bench_app.command("sync")
+def bench_sync(
+    events: Annotated[int, typer.Option(help="Outbox events to flush.")] = 100_000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (the default output).")] = True,
+) -> None:
+    """Flush an outbox of N usage events to a real account service on loopback."""
+    from nexa_desktop.bench.sync import run_sync_bench
+
+    typer.echo(json.dumps(run_sync_bench(events=events), indent=None if as_json else 2))
+
+
 def main() -> None:
     try:
         app()

@@ -181,3 +181,6 @@ def make_job(db: Database) -> MakeJob:
             return repo.get_job(conn, job_id)
 
     return make
+
+
+from tests.keyrings import memory_keyring  # noqa: E402, F401  (fixture shared by the licensing tests)

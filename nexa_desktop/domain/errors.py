@@ -35,5 +35,9 @@ class NotFound(NexaError):
     """The row does not exist (any more)."""
 
 
+class ReadOnlyMode(NexaError):
+    """The license does not allow changes right now (expired, revoked, clock set back)."""
+
+
 class StorageError(NexaError):
     """The database cannot be used: locked, read-only, damaged or unreachable."""

@@ -56,10 +56,18 @@ def _jsonable(value: Any) -> Any:
 class BoardService:
     """The board's use cases. Thread-safe: each call opens its own connection."""
 
-    def __init__(self, db: Database, config: BoardConfig, actor: str) -> None:
+    def __init__(
+        self,
+        db: Database,
+        config: BoardConfig,
+        actor: str,
+        write_gate: Callable[[], None] | None = None,
+    ) -> None:
         self.db = db
         self.config = config
         self.actor = actor
+        #: Raises :class:`ReadOnlyMode` when changes are not allowed (see ``services.gate``).
+        self.write_gate = write_gate or (lambda: None)
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -103,6 +111,7 @@ class BoardService:
 
     def assign(self, job_id: int, expected_version: int, changes: Mapping[str, Any]) -> ChangeResult:
         """Set GF, foreman, crew, dates or dependencies from the detail panel or context menu."""
+        self.write_gate()
         with self.db.begin() as conn:
             job = self._current(conn, job_id, expected_version)
             updates = plan_assignment(job, dict(changes))
@@ -117,6 +126,7 @@ class BoardService:
         self, job_id: int, expected_version: int, values: Mapping[str, Any], label: str
     ) -> ChangeResult:
         """Put fields back as they were (undo/redo); refused if the job changed in between."""
+        self.write_gate()
         with self.db.begin() as conn:
             job = self._current(conn, job_id, expected_version)
             updates = dict(values)
@@ -141,6 +151,7 @@ class BoardService:
         from_col: str | None,
         to_col: str | None,
     ) -> ChangeResult:
+        self.write_gate()
         with self.db.begin() as conn:
             job = self._current(conn, job_id, expected_version)
             plan: MovePlan = plan_for(job)

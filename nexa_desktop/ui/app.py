@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QFont
@@ -17,6 +18,11 @@ from nexa_desktop.domain.errors import NexaError
 from nexa_desktop.services.board import BoardService
 from nexa_desktop.settings import load_settings
 from nexa_desktop.store.db import open_database
+
+if TYPE_CHECKING:
+    from nexa_desktop.services.licensing import LicenseService
+    from nexa_desktop.ui.main_window import MainWindow
+    from nexa_desktop.ui.ops import OpRunner
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +57,30 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
+async def keep_license_fresh(
+    licenses: LicenseService, runner: OpRunner, window: MainWindow, stop: asyncio.Event
+) -> None:
+    """Renew the license (heartbeat) when due; being offline is fine until the license runs out."""
+    from nexa_desktop.services.licensing import LicensingError
+
+    while not stop.is_set():
+        delay = await runner.run(licenses.refresh_due_in)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=delay)
+            return
+        except TimeoutError:
+            pass
+        if (await runner.run(licenses.sync_credentials)) is None:
+            continue  # not activated: nothing to renew
+        try:
+            state = await runner.run(licenses.refresh)
+        except LicensingError as exc:
+            log.info("license renewal postponed: %s", exc)
+            state = await runner.run(licenses.status)
+        if window.admin is not None:
+            window.admin.show_state(state)
+
+
 def main(smoke: bool = False) -> int:
     """Run the app; ``smoke`` quits once the board has loaded (used by tests and packaging)."""
     import qasync
@@ -69,6 +99,9 @@ def main(smoke: bool = False) -> int:
         QMessageBox.critical(None, "NEXA Desktop can't start", str(exc))
         return 2
 
+    from nexa_desktop.services.gate import write_gate
+    from nexa_desktop.services.licensing import LicenseService
+    from nexa_desktop.services.sync import OutboxSender
     from nexa_desktop.ui.main_window import MainWindow
     from nexa_desktop.ui.ops import OpRunner
 
@@ -76,8 +109,17 @@ def main(smoke: bool = False) -> int:
     asyncio.set_event_loop(loop)
     loop.set_exception_handler(errors.asyncio_handler(lambda t, m: notifier.message.emit(t, m)))
     runner = OpRunner()
-    window = MainWindow(BoardService(db, config, actor=settings.user_name), runner, settings)
+    licenses = LicenseService()
+    board = BoardService(db, config, actor=settings.user_name, write_gate=write_gate(licenses))
+    window = MainWindow(board, runner, settings, licenses)
     window.show()
+    if window.admin is not None:
+        window.admin.refresh_status()
+    # Usage sync runs on the event loop; with no activation (no credentials) it sends nothing.
+    stop_sync = asyncio.Event()
+    sender = OutboxSender(db, licenses.sync_credentials)
+    sync_task = loop.create_task(sender.run_forever(stop_sync))
+    renew_task = loop.create_task(keep_license_fresh(licenses, runner, window, stop_sync))
     if smoke:
 
         def loaded() -> None:
@@ -91,6 +133,8 @@ def main(smoke: bool = False) -> int:
     try:
         with loop:
             loop.run_until_complete(closed.wait())
+            stop_sync.set()
+            loop.run_until_complete(asyncio.wait_for(asyncio.gather(sync_task, renew_task), timeout=5))
     finally:
         runner.shutdown()
         db.dispose()

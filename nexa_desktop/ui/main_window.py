@@ -18,8 +18,10 @@ from PySide6.QtWidgets import (
 from nexa_desktop import paths
 from nexa_desktop.errors import user_message
 from nexa_desktop.services.board import BoardService
+from nexa_desktop.services.licensing import LicenseService, LicenseState
 from nexa_desktop.settings import Settings, save_settings
 from nexa_desktop.store.db import describe
+from nexa_desktop.ui.admin import AdminPage
 from nexa_desktop.ui.board.page import BoardPage
 from nexa_desktop.ui.ops import OpRunner
 
@@ -29,7 +31,6 @@ LATER_AREAS = (
     ("Models", "Local AI models for document completion."),
     ("Schedule", "Crew calendar, availability and suggestions."),
     ("Analytics", "Throughput, cycle times and go-back rates."),
-    ("Admin", "Seats, licenses and office settings."),
 )
 
 
@@ -41,7 +42,13 @@ def _placeholder(title: str, text: str) -> QWidget:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, service: BoardService, runner: OpRunner, settings: Settings) -> None:
+    def __init__(
+        self,
+        service: BoardService,
+        runner: OpRunner,
+        settings: Settings,
+        licenses: LicenseService | None = None,
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.runner = runner
@@ -62,6 +69,17 @@ class MainWindow(QMainWindow):
         self._add_page("Board", self.board, enabled=True)
         for title, text in LATER_AREAS:
             self._add_page(title, _placeholder(title, text), enabled=False)
+        self.admin: AdminPage | None = None
+        self.license_label = QLabel()
+        self.license_label.setObjectName("licenseBadge")
+        if licenses is not None:
+            self.admin = AdminPage(licenses, runner)
+            self._add_page("Admin", self.admin, enabled=True)
+            self.admin.licenseChanged.connect(self._show_license)
+        else:
+            self._add_page(
+                "Admin", _placeholder("Admin", "Seats, licenses and office settings."), enabled=False
+            )
         self.rail.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.rail.setCurrentRow(0)
 
@@ -79,6 +97,7 @@ class MainWindow(QMainWindow):
         self.busy.setVisible(False)
         self.db_label = QLabel(f"Database: {describe(service.db.url)}")
         self.statusBar().addPermanentWidget(self.busy)
+        self.statusBar().addPermanentWidget(self.license_label)
         self.statusBar().addPermanentWidget(self.db_label)
         runner.busy_changed.connect(lambda n: self.busy.setVisible(n > 0))
         runner.failed.connect(self.show_error)
@@ -86,6 +105,19 @@ class MainWindow(QMainWindow):
 
         self.board.swimlanes.setChecked(settings.swimlanes_by_gf)
         self._build_menus()
+
+    def _show_license(self, state: LicenseState) -> None:
+        text = {
+            "full": f"Licensed · {state.claims.org_name}" if state.claims else "Licensed",
+            "not_activated": "Not activated (evaluation)",
+            "read_only": "Read-only: see Admin",
+        }.get(state.mode, state.code)
+        if state.code == "KEYRING_UNAVAILABLE":
+            text = "Evaluation (no keyring): see Admin"
+        if state.days_left is not None and state.mode == "full" and state.days_left <= 7:
+            text += f" · renews in {state.days_left} d"
+        self.license_label.setText(text)
+        self.license_label.setToolTip(state.message)
 
     def _add_page(self, title: str, widget: QWidget, *, enabled: bool) -> None:
         item = QListWidgetItem(title)
