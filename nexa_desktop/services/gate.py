@@ -4,6 +4,7 @@ makes it read-only. Nothing is ever deleted."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from nexa_desktop.domain.errors import ReadOnlyMode
@@ -14,11 +15,15 @@ def blocks_writes(state: LicenseState) -> bool:
     return state.mode == "read_only"
 
 
-def write_gate(licenses: LicenseService) -> Callable[[], None]:
-    """A check for ``BoardService(write_gate=…)`` that raises :class:`ReadOnlyMode` with the reason."""
+def write_gate(
+    licenses: LicenseService, clock: Callable[[], dt.datetime] | None = None
+) -> Callable[[], None]:
+    """A check for ``BoardService(write_gate=…)`` that raises :class:`ReadOnlyMode` with the reason.
+
+    Without ``clock`` the license status is cached briefly (cheap on every drop)."""
 
     def check() -> None:
-        state = licenses.status()
+        state = licenses.status(clock() if clock else None)
         if blocks_writes(state):
             raise ReadOnlyMode(f"NEXA is read-only: {state.message}")
 

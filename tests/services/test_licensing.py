@@ -18,6 +18,8 @@ import keyring.errors
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from nexa_desktop.domain.board import BoardConfig
+from nexa_desktop.domain.jobs import JobStatus
 from nexa_desktop.domain.licensing import LicenseClaims, LicenseStatus, key_id, sign_license
 from nexa_desktop.services.licensing import (
     CLOCK_MARK_ENTRY,
@@ -45,6 +47,7 @@ from nexa_desktop.services.sync import OutboxSender
 from nexa_desktop.store import repositories as repo
 from nexa_desktop.store.db import Database
 from tests.cloudserver import Cloud, start_cloud
+from tests.conftest import MakeJob, PeopleAndCrews
 from tests.keyrings import LockedKeyring, MemoryKeyring
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -501,3 +504,36 @@ def test_activation_errors_are_clear_and_store_nothing(memory_keyring: MemoryKey
         service.activate(cloud.url, cloud.org_code)
     assert full.value.code == "NO_SEATS_AVAILABLE" and full.value.http_status == 409
     assert stored(memory_keyring, LICENSE_ENTRY) is None
+
+
+# -- the board's write gate -------------------------------------------------------------------
+
+
+def test_an_expired_license_makes_the_board_read_only_without_losing_data(
+    memory_keyring: MemoryKeyring,
+    signing_key: Ed25519PrivateKey,
+    public_keys: dict[str, Ed25519PublicKey],
+    db: Database,
+    board_config: BoardConfig,
+    make_job: MakeJob,
+    people_and_crews: PeopleAndCrews,
+) -> None:
+    from nexa_desktop.domain.errors import ReadOnlyMode
+    from nexa_desktop.services.board import BoardService
+    from nexa_desktop.services.gate import write_gate
+
+    clock = Clock(T0)
+    service = make_service(public_keys, clock)
+    board = BoardService(db, board_config, "tester", write_gate=write_gate(service, clock))
+    job = make_job(status="ready_to_submit", gf_id=people_and_crews.gf, prefield_complete=True)
+
+    moved = board.move_to_column(job.id, job.version, "submitted")  # not activated: evaluation
+    service.install_license(make_token(signing_key, days=30, grace_days=7))
+    clock.now = T0 + dt.timedelta(days=36)  # in grace: still full
+    moved = board.move_to_column(job.id, moved.job.version, "billed")
+    clock.now = T0 + dt.timedelta(days=40)  # beyond grace: read-only
+    with pytest.raises(ReadOnlyMode, match="read-only"):
+        board.transition(job.id, moved.job.version, JobStatus.INVOICED)
+    kept = board.job(job.id)
+    assert kept.status is JobStatus.BILLED and kept.version == moved.job.version
+    assert [h.action for h in board.history(job.id)] == ["Bill", "Submit to PG&E"]  # nothing lost
