@@ -20,8 +20,10 @@ app = typer.Typer(
 )
 import_app = typer.Typer(help="Import data from files.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks that print one JSON object.", no_args_is_help=True)
+models_app = typer.Typer(help="Local AI model files (GGUF): list, add, check.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(bench_app, name="bench")
+app.add_typer(models_app, name="models")
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -119,7 +121,126 @@ def bench_sync(
     typer.echo(json.dumps(run_sync_bench(events=events), indent=None if as_json else 2))
 
 
+@models_app.command("list")
+def models_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Model files found in models/, the data dir, and files added by hand."""
+    from nexa_desktop.services.complete.models import ModelManager
+
+    entries = ModelManager().list()
+    if as_json:
+        rows = [
+            {
+                "name": e.name,
+                "path": str(e.path),
+                "size_bytes": e.size_bytes,
+                "source": e.source,
+                "exists": e.exists,
+            }
+            for e in entries
+        ]
+        typer.echo(json.dumps(rows))
+        return
+    if not entries:
+        typer.echo("No model files found. Put a GGUF file (e.g. Phi-3-mini-4k-instruct Q4_K_M) in models/.")
+    for e in entries:
+        state = "" if e.exists else "  (missing)"
+        typer.echo(f"{e.name}  {e.size_bytes / 2**20:,.0f} MB  [{e.source}]  {e.path}{state}")
+
+
+@models_app.command("add")
+def models_add(path: Annotated[Path, typer.Argument(help="A .gguf file anywhere on this computer.")]) -> None:
+    """Check a GGUF file and remember it."""
+    from nexa_desktop.services.complete.models import ModelManager
+
+    manager = ModelManager()
+    try:
+        check = manager.check(path)
+        manager.add(path)
+    except NexaError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo("\n".join(["Added.", *check.summary_lines()]))
+
+
+@models_app.command("check")
+def models_check(
+    path: Annotated[Path, typer.Argument(help="A .gguf file.")],
+    ctx: Annotated[int, typer.Option(help="Context length to size memory for.")] = 2048,
+) -> None:
+    """Validate a GGUF header, hash it and estimate memory and GPU offload."""
+    from nexa_desktop.services.complete.models import ModelManager
+
+    try:
+        check = ModelManager().check(path, ctx)
+    except NexaError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo("\n".join(check.summary_lines()))
+    if not check.ok:
+        raise typer.Exit(1)
+
+
+@app.command("complete")
+def complete(
+    form: Annotated[str | None, typer.Argument(help="Form to fill, e.g. ec_tag_completion.")] = None,
+    job: Annotated[str | None, typer.Option(help="PM number of the job.")] = None,
+    package: Annotated[
+        Path | None, typer.Option(help="The job package PDF (text is used as context).")
+    ] = None,
+    model: Annotated[
+        Path | None, typer.Option(help="GGUF model file (default: the first one found).")
+    ] = None,
+    prompt: Annotated[str | None, typer.Option(help="Raw prompt: stream the model's answer as text.")] = None,
+    max_tokens: Annotated[int, typer.Option(help="Most tokens to generate.")] = 256,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="FIELD=VALUE you already know, e.g. --set built_as=redlined (repeatable)."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the validated fill as JSON.")] = False,
+) -> None:
+    """Draft a form's fill for a job (facts from the record, language from the local model)."""
+    from nexa_desktop.services.complete.run import complete_form, stream_prompt
+
+    try:
+        if prompt is not None:
+            stream_prompt(model, prompt, max_tokens=max_tokens, write=lambda t: typer.echo(t, nl=False))
+            typer.echo()
+            return
+        if form is None or job is None:
+            raise _fail("give a FORM and --job PM, or --prompt TEXT")
+        answers = dict(item.split("=", 1) for item in set_ or [] if "=" in item)
+        bad = [item for item in set_ or [] if "=" not in item]
+        if bad:
+            raise _fail(f"--set needs FIELD=VALUE, got {bad[0]!r}")
+        fill = complete_form(form, job, model=model, package=package, answers=answers)
+    except NexaError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(json.dumps(fill.to_json(), indent=None if as_json else 2))
+    if not fill.ready:
+        raise typer.Exit(3)
+
+
+@bench_app.command("complete")
+def bench_complete(
+    model: Annotated[Path | None, typer.Option(help="GGUF model (default: the first one found).")] = None,
+    threads: Annotated[int | None, typer.Option(help="CPU threads (default: recommended).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (the default output).")] = True,
+) -> None:
+    """Raw llama-cpp-python vs NEXA's worker on the same model, threads and prompt."""
+    from nexa_desktop.bench.complete import run_complete_bench
+    from nexa_desktop.services.complete.run import pick_model
+
+    try:
+        path = pick_model(model)
+    except NexaError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(json.dumps(run_complete_bench(path, threads=threads), indent=None if as_json else 2))
+
+
 def main() -> None:
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # the model worker uses spawn (needed in frozen builds)
     try:
         app()
     except NexaError as exc:

@@ -18,17 +18,18 @@ from PySide6.QtWidgets import (
 from nexa_desktop import paths
 from nexa_desktop.errors import user_message
 from nexa_desktop.services.board import BoardService
+from nexa_desktop.services.complete.engine import LocalEngine
 from nexa_desktop.services.licensing import LicenseService, LicenseState
 from nexa_desktop.settings import Settings, save_settings
 from nexa_desktop.store.db import describe
 from nexa_desktop.ui.admin import AdminPage
 from nexa_desktop.ui.board.page import BoardPage
+from nexa_desktop.ui.models_page import ModelsPage
 from nexa_desktop.ui.ops import OpRunner
 
 #: Areas still to come (their issues are open); shown so people know where things will live.
 LATER_AREAS = (
     ("Packages", "Drop a job package here to check it page by page before it goes to PG&E."),
-    ("Models", "Local AI models for document completion."),
     ("Schedule", "Crew calendar, availability and suggestions."),
     ("Analytics", "Throughput, cycle times and go-back rates."),
 )
@@ -67,8 +68,12 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget()
         self.board = BoardPage(service, runner)
         self._add_page("Board", self.board, enabled=True)
+        self.models_page = ModelsPage(runner)
+        self.rail.currentRowChanged.connect(self._page_shown)
         for title, text in LATER_AREAS:
             self._add_page(title, _placeholder(title, text), enabled=False)
+            if title == "Packages":
+                self._add_page("Models", self.models_page, enabled=True)
         self.admin: AdminPage | None = None
         self.license_label = QLabel()
         self.license_label.setObjectName("licenseBadge")
@@ -102,9 +107,15 @@ class MainWindow(QMainWindow):
         runner.busy_changed.connect(lambda n: self.busy.setVisible(n > 0))
         runner.failed.connect(self.show_error)
         self.board.statusMessage.connect(lambda m: self.statusBar().showMessage(m, 10000))
+        self.engine = LocalEngine()  # the local model's worker process starts on first use
+        self.board.detail.completeRequested.connect(self.open_completion)
 
         self.board.swimlanes.setChecked(settings.swimlanes_by_gf)
         self._build_menus()
+
+    def _page_shown(self, row: int) -> None:
+        if self.pages.widget(row) is self.models_page:
+            self.models_page.refresh()
 
     def _show_license(self, state: LicenseState) -> None:
         text = {
@@ -160,6 +171,20 @@ class MainWindow(QMainWindow):
         dialog.imported.connect(lambda _n: self.board.reload())
         dialog.open()
 
+    def open_completion(self, job_id: int) -> None:
+        from nexa_desktop.ui.completion import CompletionDialog
+
+        job = self.board.model.job(job_id)
+        if job is None:
+            return
+        dialog = CompletionDialog(
+            job, self.board.model.people, self.board.model.crews, self.engine, self.runner, self
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.written.connect(lambda path: self.statusBar().showMessage(f"Written: {path}", 15000))
+        self.completion = dialog
+        dialog.open()
+
     def show_error(self, error: BaseException) -> None:
         from PySide6.QtWidgets import QMessageBox
 
@@ -167,6 +192,7 @@ class MainWindow(QMainWindow):
         box.open()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.engine.unload()  # ends the model's worker process and returns its memory
         self.settings.swimlanes_by_gf = self.board.swimlanes.isChecked()
         try:
             save_settings(self.settings)

