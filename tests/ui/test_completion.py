@@ -103,10 +103,25 @@ def test_facts_only_fill_is_edited_and_written_into_the_real_cwc_form(
 def test_model_draft_streams_and_stop_keeps_the_facts(
     qtbot: QtBot, dialog: CompletionDialog, job: Job, engine: LocalEngine
 ) -> None:
+    import itertools
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
     dialog.form.setCurrentIndex(dialog.form.findData("completion_notes"))
     qtbot.mouseClick(dialog.draft_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(
         lambda: dialog.stream.toPlainText() != "" or dialog.values.fill is not None, timeout=60_000
+    )
+    timer.stop()
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
+    assert gaps and max(gaps) < 0.25, (
+        f"the UI stalled for {max(gaps) * 1000:.0f} ms while the model loaded/ran"
     )
     qtbot.mouseClick(dialog.stop_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.draft_button.isEnabled(), timeout=10_000)
