@@ -7,7 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -37,6 +37,7 @@ from nexa_desktop.services.licensing import (
     SeatsOverview,
 )
 from nexa_desktop.ui.ops import OpRunner
+from nexa_desktop.ui.tables import RowsTableModel
 
 _MODE_STYLE = {
     "full": "color: #1b5e20;",
@@ -49,52 +50,29 @@ def _when(value: dt.datetime | None) -> str:
     return value.astimezone().strftime("%b %d %H:%M") if value else "—"
 
 
-class MachinesModel(QAbstractTableModel):
+class MachinesModel(RowsTableModel[MachineSeat]):
     """Machines holding (or having held) a seat."""
 
     HEADERS = ("Computer", "User", "Machine id", "Activated", "Last seen", "Status")
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._rows: list[MachineSeat] = []
-
     def set_machines(self, machines: tuple[MachineSeat, ...] | list[MachineSeat]) -> None:
-        self.beginResetModel()
-        self._rows = sorted(machines, key=lambda m: (m.status != "active", m.hostname.lower()))
-        self.endResetModel()
+        self.set_rows(sorted(machines, key=lambda m: (m.status != "active", m.hostname.lower())))
 
     def machine(self, row: int) -> MachineSeat:
-        return self._rows[row]
+        return self.row(row)
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
-
-    def data(
-        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if not index.isValid():
-            return None
-        m = self._rows[index.row()]
+    def cell(self, m: MachineSeat, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
-            return (
+            status = {"active": "In use", "revoked": "Revoked", "expired_lease": "Lease expired"}[m.status]
+            values = (
                 m.hostname,
                 m.os_user,
                 f"…{m.fingerprint_hint}",
                 _when(m.activated_at),
                 _when(m.last_seen_at),
-                {"active": "In use", "revoked": "Revoked", "expired_lease": "Lease expired"}[m.status],
-            )[index.column()]
-        if role == Qt.ItemDataRole.ForegroundRole and index.column() == 5 and m.status != "active":
+            )
+            return (*values, status)[column]
+        if role == Qt.ItemDataRole.ForegroundRole and column == 5 and m.status != "active":
             return QColor("#b71c1c" if m.status == "revoked" else "#8a4b00")
         return None
 

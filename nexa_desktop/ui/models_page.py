@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -21,44 +21,24 @@ from nexa_desktop.errors import user_message
 from nexa_desktop.services.complete.gguf_info import human_size
 from nexa_desktop.services.complete.models import RECOMMENDED_MODEL_TEXT, ModelCheck, ModelEntry, ModelManager
 from nexa_desktop.ui.ops import OpRunner
+from nexa_desktop.ui.tables import RowsTableModel
 
 _SOURCES = {"app": "models/ folder", "data": "data folder", "added": "added by hand"}
 
 
-class ModelsTable(QAbstractTableModel):
+class ModelsTable(RowsTableModel[ModelEntry]):
     HEADERS = ("Model file", "Size", "Where", "Path")
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: list[ModelEntry] = []
+    @property
+    def entries(self) -> list[ModelEntry]:
+        return self.rows
 
-    def set_entries(self, entries: list[ModelEntry]) -> None:
-        self.beginResetModel()
-        self.entries = list(entries)
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.entries)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
-
-    def data(
-        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
+    def cell(self, e: ModelEntry, column: int, role: int) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
             return None
-        e = self.entries[index.row()]
         missing = "" if e.exists else " (missing)"
         return (e.name + missing, human_size(e.size_bytes), _SOURCES.get(e.source, e.source), str(e.path))[
-            index.column()
+            column
         ]
 
 
@@ -104,7 +84,7 @@ class ModelsPage(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
 
     def refresh(self) -> None:
-        self.runner.read(self.manager.list, on_done=self.table.set_entries, on_error=self._error)
+        self.runner.read(self.manager.list, on_done=self.table.set_rows, on_error=self._error)
 
     def choose_file(self) -> None:
         chosen, _ = QFileDialog.getOpenFileName(self, "Choose a GGUF model file", "", "GGUF models (*.gguf)")

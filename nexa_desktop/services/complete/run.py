@@ -78,26 +78,16 @@ def complete_form(
         model_path: Path | None = pick_model(model)
     except NoModel:
         model_path = None  # facts only; the fill lists the language fields as missing
-    if model_path is None:
-        return draft_fill(
-            form_id,
-            job,
-            snapshot.people,
-            snapshot.crews,
-            package_text=text,
-            generator=None,
-            today=dt.date.today(),
-            answers=answers,
-        )
     with LocalEngine() as engine:
-        engine.load(model_path)
+        if model_path is not None:
+            engine.load(model_path)
         return draft_fill(
             form_id,
             job,
             snapshot.people,
             snapshot.crews,
             package_text=text,
-            generator=engine,
+            generator=engine if model_path is not None else None,
             today=dt.date.today(),
             answers=answers,
         )
