@@ -561,14 +561,16 @@ class LicenseService:
         with self._lock:
             self.secrets.probe()  # fail before taking a seat we could not remember
             ident = self.identity
-            body = {
-                "org_code": code,
-                "fingerprint": ident.fingerprint,
-                "hostname": ident.hostname,
-                "os_user": ident.os_user,
-                "app_version": _app_version,
-            }
-            answer = self._call("POST", server, "/v1/activate", "Activation", json=body)
+        body = {
+            "org_code": code,
+            "fingerprint": ident.fingerprint,
+            "hostname": ident.hostname,
+            "os_user": ident.os_user,
+            "app_version": _app_version,
+        }
+        # The network call runs outside the lock: status() (every board write) never waits on it.
+        answer = self._call("POST", server, "/v1/activate", "Activation", json=body)
+        with self._lock:
             parsed = self._parse(_ActivateAnswer, answer, "Activation")
             self._accept_license(parsed.license)
             self.secrets.set(TOKEN_ENTRY, parsed.machine_token)
@@ -581,11 +583,13 @@ class LicenseService:
         """Heartbeat: fetch a fresh license (and renew a floating seat's lease)."""
         with self._lock:
             server, token = self._credentials_or_raise()
-            try:
-                answer = self._call("POST", server, "/v1/heartbeat", "License refresh", json={}, token=token)
-            except MachineRevoked:
+        try:
+            answer = self._call("POST", server, "/v1/heartbeat", "License refresh", json={}, token=token)
+        except MachineRevoked:
+            with self._lock:
                 self._forget()
-                raise
+            raise
+        with self._lock:
             parsed = self._parse(_LicenseAnswer, answer, "License refresh")
             self._accept_license(parsed.license)
             self._cache = None
@@ -610,15 +614,16 @@ class LicenseService:
         """
         with self._lock:
             creds = self._stored_credentials()
-            if creds is not None:
-                try:
-                    self._call(
-                        "POST", creds.server_url, "/v1/deactivate", "Deactivation", token=creds.machine_token
-                    )
-                except ServiceError as exc:
-                    if exc.http_status not in (401, 403, 404):
-                        raise
-                    log.info("seat already gone on the service (%s); removing it here", exc.code)
+        if creds is not None:
+            try:
+                self._call(
+                    "POST", creds.server_url, "/v1/deactivate", "Deactivation", token=creds.machine_token
+                )
+            except ServiceError as exc:
+                if exc.http_status not in (401, 403, 404):
+                    raise
+                log.info("seat already gone on the service (%s); removing it here", exc.code)
+        with self._lock:
             self._forget()
 
     def _forget(self) -> None:
@@ -662,6 +667,9 @@ class LicenseService:
 
     def status(self, now: dt.datetime | None = None) -> LicenseState:
         """The license state at ``now`` (default: the clock), checked offline. Never raises."""
+        cache = self._cache  # a fresh cached answer needs no lock (the hot path: every board write)
+        if now is None and cache is not None and time.monotonic() - cache[0] < _CACHE_SECONDS:
+            return cache[1]
         with self._lock:
             if now is None and self._cache is not None:
                 at, cached = self._cache

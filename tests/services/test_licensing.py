@@ -537,3 +537,42 @@ def test_an_expired_license_makes_the_board_read_only_without_losing_data(
     kept = board.job(job.id)
     assert kept.status is JobStatus.BILLED and kept.version == moved.job.version
     assert [h.action for h in board.history(job.id)] == ["Bill", "Submit to PG&E"]  # nothing lost
+
+
+def test_a_hung_service_never_holds_up_the_license_status(
+    memory_keyring: MemoryKeyring, signing_key: Ed25519PrivateKey, public_keys: dict[str, Ed25519PublicKey]
+) -> None:
+    """Board writes ask status() on every drop: a renewal stuck on the network must not block it."""
+    import socket
+    import threading
+    import time
+
+    silent = socket.socket()  # accepts connections, never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    try:
+        service = make_service(public_keys, Clock(T0), timeout=4.0)
+        service.install_license(make_token(signing_key))
+        memory_keyring.set_password(KEYRING_SERVICE, TOKEN_ENTRY, "nxm_token")
+        memory_keyring.set_password(
+            KEYRING_SERVICE, SERVER_ENTRY, f"http://127.0.0.1:{silent.getsockname()[1]}"
+        )
+        outcome: list[BaseException] = []
+
+        def renew() -> None:
+            try:
+                service.refresh()
+            except BaseException as exc:
+                outcome.append(exc)
+
+        worker = threading.Thread(target=renew)
+        worker.start()
+        time.sleep(0.3)  # the renewal is now waiting on the silent service
+        started = time.monotonic()
+        state = service.status(T0 + dt.timedelta(days=1))
+        assert time.monotonic() - started < 0.5
+        assert state.mode == "full"
+        worker.join(10)
+        assert outcome and isinstance(outcome[0], ServiceUnreachable)
+    finally:
+        silent.close()

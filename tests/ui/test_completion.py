@@ -13,6 +13,8 @@ from pytestqt.qtbot import QtBot
 from nexa_desktop.domain.jobs import Job
 from nexa_desktop.services.complete.engine import LocalEngine
 from nexa_desktop.services.complete.models import ModelManager
+from nexa_desktop.store import repositories as repo
+from nexa_desktop.store.db import Database
 from nexa_desktop.ui.completion import CompletionDialog
 from nexa_desktop.ui.ops import OpRunner
 from tests.conftest import MakeJob, PeopleAndCrews
@@ -47,11 +49,12 @@ def job(make_job: MakeJob, people_and_crews: PeopleAndCrews) -> Job:
 
 
 @pytest.fixture
-def dialog(qtbot: QtBot, job: Job, db: object, engine: LocalEngine, runner: OpRunner) -> CompletionDialog:
-    del db
+def dialog(qtbot: QtBot, job: Job, db: Database, engine: LocalEngine, runner: OpRunner) -> CompletionDialog:
     ModelManager().add(small_gguf())
-
-    widget = CompletionDialog(job, {}, {}, engine, runner)
+    with db.connect() as conn:  # the people and crews the board would hold
+        people = {p.id: p for p in repo.list_people(conn)}
+        crews = {c.id: c for c in repo.list_crews(conn)}
+    widget = CompletionDialog(job, people, crews, engine, runner)
     qtbot.addWidget(widget)
     widget.show()
     return widget
