@@ -97,6 +97,49 @@ def import_jobs(
     raise typer.Exit(code)
 
 
+@app.command("verify")
+def verify(
+    path: Annotated[Path, typer.Argument(help="A package folder or PDF (with --batch: a folder of packages).")],
+    work_type: Annotated[
+        str | None, typer.Option("--work-type", help="estimated or ec_corrective (default: inferred).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
+    batch: Annotated[
+        bool, typer.Option("--batch", help="PATH holds many packages: check each (JSON Lines with --json).")
+    ] = False,
+    ocr: Annotated[bool, typer.Option(help="Read scanned pages with offline OCR.")] = True,
+    record: Annotated[
+        bool, typer.Option("--record", help="Record the package and its file hashes in the NEXA database.")
+    ] = False,
+) -> None:
+    """Check a job package page by page: what would get it rejected."""
+    from nexa_desktop.cli_verify import run_verify
+
+    try:
+        code = run_verify(path, work_type=work_type, as_json=as_json, batch=batch, ocr=ocr, record=record)
+    except NexaError as exc:
+        raise _fail(str(exc)) from None
+    raise typer.Exit(code)
+
+
+@bench_app.command("verify")
+def bench_verify(
+    corpus: Annotated[Path, typer.Option(help="Corpus folder (packages/ with *.truth.json beside them).")] = Path(
+        "../shared/corpus"
+    ),
+    limit: Annotated[int | None, typer.Option(help="Only the first N packages.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (the default output).")] = True,
+) -> None:
+    """Page accuracy, finding F1, verdict accuracy, pages/s and peak RSS on a labelled corpus."""
+    from nexa_desktop.bench.verify import run_verify_bench
+
+    try:
+        result = run_verify_bench(corpus, limit=limit)
+    except (FileNotFoundError, NexaError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(json.dumps(result, indent=None if as_json else 2))
+
+
 @bench_app.command("board")
 def bench_board(
     jobs: Annotated[int, typer.Option(help="Jobs on the board.")] = 10000,

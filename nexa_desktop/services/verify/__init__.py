@@ -1,0 +1,1 @@
+"""Package verification: intake, extraction, classification, checks, report, fix-and-export."""

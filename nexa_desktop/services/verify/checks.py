@@ -1,0 +1,533 @@
+"""The package checks, driven by the rules profile: required documents, order, identifiers,
+fields and signatures, CCSC safety items, sketch markup, duplicates and unreadable pages."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from nexa_desktop.domain.rules import FieldRule, RulesProfile
+from nexa_desktop.domain.verify import (
+    DOC_TYPE_TITLES,
+    Document,
+    Evidence,
+    Finding,
+    FindingCode,
+    PageContent,
+    PageRef,
+)
+from nexa_desktop.services.verify.reading import (
+    DocView,
+    norm,
+    read_value,
+    row_tick,
+    signature_present,
+    ticked_options,
+)
+
+_PM_RE = re.compile(r"(?<![\d])(?:PM[-\s#:]*)?(\d{8})(?!\d)", re.IGNORECASE)
+_NOTIF_RE = re.compile(r"(?<![\d])(\d{9})(?!\d)")
+_PM_PREFIXED = re.compile(r"\bPM-(\d{8})(?!\d)", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class DocumentPages:
+    """A document and the extracted content of its pages."""
+
+    document: Document
+    pages: list[PageContent]
+    duplicate_of: int | None = None  # index of the document this one copies
+    _view: DocView | None = field(default=None, repr=False)
+
+    @property
+    def view(self) -> DocView:
+        if self._view is None:
+            self._view = DocView.of(self.pages)
+        return self._view
+
+    def ref(self, page_index: int) -> PageRef:
+        page = self.pages[page_index]
+        return PageRef(page.file, page.page)
+
+
+@dataclass(slots=True)
+class CheckResult:
+    work_type: str
+    work_type_inferred: bool
+    pm_number: str | None
+    notification_number: str | None
+    findings: list[Finding]
+
+
+def _title(doc_type: str | None) -> str:
+    return DOC_TYPE_TITLES.get(doc_type or "", doc_type or "package")
+
+
+def _pages_label(refs: Sequence[PageRef]) -> str:
+    if not refs:
+        return ""
+    by_file: dict[str, list[int]] = {}
+    for r in refs:
+        by_file.setdefault(r.file, []).append(r.page)
+    parts = [f"{f} p. {', '.join(str(n) for n in ns)}" for f, ns in by_file.items()]
+    return " (" + "; ".join(parts) + ")"
+
+
+class PackageChecker:
+    """Runs every check of a rules profile over a segmented package."""
+
+    def __init__(self, profile: RulesProfile) -> None:
+        self.profile = profile
+        all_labels: list[str] = []
+        for form in profile.forms.values():
+            for rule in form.fields:
+                all_labels.extend(rule.labels)
+        all_labels.extend(profile.identifiers.pm_labels)
+        all_labels.extend(profile.identifiers.notification_labels)
+        self.known_labels = tuple(sorted(set(all_labels)))
+
+    def _finding(
+        self,
+        code: FindingCode,
+        doc_type: str | None,
+        field_name: str | None,
+        pages: Sequence[PageRef],
+        message: str,
+        evidence: Sequence[Evidence] = (),
+    ) -> Finding:
+        return Finding(
+            code=code.value,
+            severity=self.profile.severity_of(code.value),
+            doc_type=doc_type,
+            field=field_name,
+            pages=list(pages),
+            message=message,
+            evidence=list(evidence),
+        )
+
+    # ------------------------------------------------------------------ entry point
+    def run(
+        self,
+        docs: Sequence[DocumentPages],
+        all_pages: Sequence[PageContent],
+        *,
+        work_type: str | None = None,
+    ) -> CheckResult:
+        findings: list[Finding] = []
+        present = {d.document.doc_type for d in docs}
+        inferred = work_type is None
+        wt = work_type or self.profile.infer_work_type(present)
+        findings += self.unreadable(all_pages)
+        findings += self.required(present, wt)
+        findings += self.duplicates(docs)
+        findings += self.order(docs)
+        pm, notif, id_findings = self.identifiers(docs)
+        findings += id_findings
+        for doc in docs:
+            if doc.duplicate_of is not None:
+                continue
+            findings += self.form_fields(doc)
+            if doc.document.doc_type == "ccsc":
+                findings += self.ccsc_items(doc)
+            if doc.document.doc_type == "construction_sketch":
+                findings += self.sketch(doc)
+        return CheckResult(wt, inferred, pm, notif, findings)
+
+    # ------------------------------------------------------------------ package level
+    def unreadable(self, pages: Sequence[PageContent]) -> list[Finding]:
+        out = []
+        for page in pages:
+            if page.source == "text":
+                continue
+            ref = PageRef(page.file, page.page)
+            if page.source == "ocr":
+                msg = (
+                    f"{page.file} page {page.page} is a scan with no text layer. It was read by OCR; "
+                    "check it by eye, and ask for a text PDF if PG&E needs one."
+                )
+            else:
+                msg = f"{page.file} page {page.page} has no readable text (a blank or unreadable scan)."
+            out.append(self._finding(FindingCode.UNREADABLE_PAGE, None, None, [ref], msg))
+        return out
+
+    def required(self, present: set[str], work_type: str) -> list[Finding]:
+        rules = self.profile.work_types.get(work_type)
+        if rules is None:
+            return []
+        return [
+            self._finding(
+                FindingCode.MISSING_REQUIRED_DOC,
+                doc_type,
+                None,
+                [],
+                f"The {_title(doc_type)} is required for a {rules.title.lower()} but is not in the package.",
+            )
+            for doc_type in rules.required
+            if doc_type not in present
+        ]
+
+    def duplicates(self, docs: Sequence[DocumentPages]) -> list[Finding]:
+        out = []
+        for doc in docs:
+            if doc.duplicate_of is None:
+                continue
+            refs = doc.document.pages
+            first = docs[doc.duplicate_of].document
+            out.append(
+                self._finding(
+                    FindingCode.DUPLICATE_DOC,
+                    doc.document.doc_type,
+                    None,
+                    refs,
+                    f"The {_title(doc.document.doc_type)} appears twice: pages{_pages_label(refs)} repeat "
+                    f"{first.file} p. {first.start_page}-{first.end_page}. Remove the second copy.",
+                )
+            )
+        return out
+
+    def order(self, docs: Sequence[DocumentPages]) -> list[Finding]:
+        best_rank = -1
+        best_doc: Document | None = None
+        for doc in docs:
+            if doc.duplicate_of is not None:
+                continue
+            rank = self.profile.rank(doc.document.doc_type)
+            if rank is None:
+                continue
+            if rank < best_rank and best_doc is not None:
+                refs = doc.document.pages
+                return [
+                    self._finding(
+                        FindingCode.OUT_OF_ORDER,
+                        doc.document.doc_type,
+                        None,
+                        refs,
+                        f"The {_title(doc.document.doc_type)}{_pages_label(refs)} comes after the "
+                        f"{_title(best_doc.doc_type)}; PG&E order puts it before. Fix & export reorders it.",
+                    )
+                ]
+            if rank > best_rank:
+                best_rank, best_doc = rank, doc.document
+        return []
+
+    # ------------------------------------------------------------------ identifiers
+    def _numbers(self, doc: DocumentPages) -> tuple[dict[str, set[int]], dict[str, set[int]], dict[str, str]]:
+        """PM and notification numbers a document prints, with the pages (indexes) printing each."""
+        pm_labels = [norm(x) for x in self.profile.identifiers.pm_labels]
+        notif_labels = [norm(x) for x in self.profile.identifiers.notification_labels]
+        pms: dict[str, set[int]] = {}
+        notifs: dict[str, set[int]] = {}
+        snippets: dict[str, str] = {}
+        view = doc.view
+        for page_index in range(len(doc.pages)):
+            for row in view.rows(page_index):
+                text = " ".join(s.text for s in row)
+                low = norm(text)
+                for m in _PM_PREFIXED.finditer(text):
+                    pms.setdefault(m.group(1), set()).add(page_index)
+                    snippets.setdefault(m.group(1), text)
+                for m in re.finditer(r"(?<!\d)(\d{8}|\d{9})(?!\d)", text):
+                    number = m.group(1)
+                    before = norm(text[: m.start()])[-40:]
+                    label = _last_label(before, pm_labels, notif_labels)
+                    if label == "pm" and len(number) == 8:
+                        pms.setdefault(number, set()).add(page_index)
+                        snippets.setdefault(number, text)
+                    elif label == "notif" and len(number) == 9:
+                        notifs.setdefault(number, set()).add(page_index)
+                        snippets.setdefault(number, text)
+                    elif label == "both":
+                        target = pms if len(number) == 8 else notifs
+                        target.setdefault(number, set()).add(page_index)
+                        snippets.setdefault(number, text)
+                del low
+            # labels with the value above/below (no number on the label's row)
+            for seg in view.segs:
+                if seg.page != page_index or re.search(r"\d{8}", seg.text):
+                    continue
+                kind = _last_label(seg.low + " ", pm_labels, notif_labels, whole=True)
+                if kind is None:
+                    continue
+                for direction in ("above", "below"):
+                    for other in view.neighbours(seg, direction=direction, max_gap=16):
+                        m2 = re.fullmatch(r"(?:PM[-\s]?)?(\d{8}|\d{9})", other.text.strip(), re.IGNORECASE)
+                        if m2:
+                            number = m2.group(1)
+                            target = pms if len(number) == 8 else notifs
+                            target.setdefault(number, set()).add(page_index)
+                            snippets.setdefault(number, f"{other.text} / {seg.text}")
+                        break
+        return pms, notifs, snippets
+
+    def identifiers(
+        self, docs: Sequence[DocumentPages]
+    ) -> tuple[str | None, str | None, list[Finding]]:
+        counted = [
+            d
+            for d in docs
+            if d.document.doc_type not in self.profile.identifiers.ignore_in and d.duplicate_of is None
+        ]
+        per_doc = [(d, *self._numbers(d)) for d in counted]
+        findings: list[Finding] = []
+        result: list[str | None] = []
+        for index, field_name, title in ((1, "pm_number", "PM number"), (2, "notification_number",
+                                                                          "notification number")):
+            votes: Counter[str] = Counter()
+            for entry in per_doc:
+                numbers: dict[str, set[int]] = entry[index]  # type: ignore[assignment]
+                for number in numbers:
+                    votes[number] += 1
+            if not votes:
+                result.append(None)
+                continue
+            top = votes.most_common()
+            majority = top[0][0]
+            if len(top) > 1 and top[1][1] == top[0][1]:
+                # tie: trust the EC tag / face sheet
+                for entry in per_doc:
+                    if entry[0].document.doc_type in ("ec_tag", "face_sheet"):
+                        numbers = entry[index]  # type: ignore[assignment]
+                        if numbers:
+                            majority = sorted(numbers)[0]
+                            break
+            result.append(majority)
+            for entry in per_doc:
+                doc = entry[0]
+                numbers = entry[index]  # type: ignore[assignment]
+                snippets: dict[str, str] = entry[3]
+                wrong = {n: pages for n, pages in numbers.items() if n != majority}
+                if not wrong:
+                    continue
+                page_indexes = sorted(set().union(*wrong.values()))
+                refs = [doc.ref(i) for i in page_indexes]
+                shown = ", ".join(sorted(wrong))
+                findings.append(
+                    self._finding(
+                        FindingCode.ID_MISMATCH,
+                        doc.document.doc_type,
+                        field_name,
+                        refs,
+                        f"The {_title(doc.document.doc_type)} prints {title} {shown}, but the rest of the "
+                        f"package uses {majority}.",
+                        [Evidence(doc.ref(page_indexes[0]), snippets.get(n, "")) for n in sorted(wrong)],
+                    )
+                )
+        return result[0], result[1], findings
+
+    # ------------------------------------------------------------------ forms
+    def form_fields(self, doc: DocumentPages) -> list[Finding]:
+        form = self.profile.forms.get(doc.document.doc_type)
+        if form is None:
+            return []
+        view = doc.view
+        out: list[Finding] = []
+        for rule in form.fields:
+            finding = self._check_field(doc, view, rule, form.fields)
+            if finding is not None:
+                out.append(finding)
+        return out
+
+    def _candidates(self, view: DocView, rule: FieldRule, rules: Sequence[FieldRule]) -> list:  # type: ignore[type-arg]
+        start = view.section_start(rule.section) if rule.section else 0
+        page: int | None = None
+        if rule.first_page_only:
+            page = 0
+        elif rule.last_page_only:
+            page = len(view.pages) - 1
+        hits = view.find_labels(rule.labels, exclude=rule.exclude_labels, start=start, page=page)
+        if not hits and start:
+            hits = view.find_labels(rule.labels, exclude=rule.exclude_labels, page=page)
+        if rule.after:
+            anchor_rule = next((r for r in rules if r.field == rule.after), None)
+            if anchor_rule is not None:
+                anchors = view.find_labels(anchor_rule.labels, exclude=anchor_rule.exclude_labels)
+                if anchors:
+                    a = anchors[0].seg
+                    same_row = [
+                        h for h in hits
+                        if h.seg.page == a.page and abs(h.seg.box.cy - a.box.cy) <= max(4.0, a.box.height)
+                    ]
+                    later = [h for h in hits if h.seg.order > a.order]
+                    hits = same_row or later or hits
+        return hits
+
+    def _check_field(
+        self, doc: DocumentPages, view: DocView, rule: FieldRule, rules: Sequence[FieldRule]
+    ) -> Finding | None:
+        doc_type = doc.document.doc_type
+        title = _title(doc_type)
+        pretty = rule.field.replace("_", " ")
+        if rule.kind == "choice":
+            start = view.section_start(rule.section) if rule.section else 0
+            ticked, segs, any_box = ticked_options(view, rule.options, start=start)
+            if ticked or not any_box or not segs:
+                return None
+            seg = segs[0]
+            ref = doc.ref(seg.page)
+            return self._finding(
+                FindingCode.MISSING_FIELD,
+                doc_type,
+                rule.field,
+                [ref],
+                f"{title}: none of the {pretty} boxes is ticked ({', '.join(rule.options[:3])}…).",
+                [Evidence(ref, seg.text)],
+            )
+        hits = self._candidates(view, rule, rules)
+        if not hits:
+            return None  # the form does not carry this label here: nothing we can judge
+        if rule.kind == "signature":
+            if doc.pages[hits[0].seg.page].source == "none":
+                return None
+            results = [(h, *signature_present(view, h, self.known_labels)) for h in hits[:1]]
+            hit, signed, snippet = results[0]
+            if signed:
+                return None
+            if doc.pages[hit.seg.page].source == "ocr":
+                return None  # a scan: ink cannot be told from the form; OCR is flagged separately
+            ref = doc.ref(hit.seg.page)
+            return self._finding(
+                FindingCode.MISSING_SIGNATURE,
+                doc_type,
+                rule.field,
+                [ref],
+                f"{title}: the {pretty} line is blank (page {ref.page}). A blank line is not a signature.",
+                [Evidence(ref, snippet)],
+            )
+        hit = hits[0]
+        value = read_value(view, hit, rule.shape, self.known_labels)
+        if value.value:
+            return None
+        ref = doc.ref(value.page)
+        return self._finding(
+            FindingCode.MISSING_FIELD,
+            doc_type,
+            rule.field,
+            [ref],
+            f"{title}: {pretty} is empty (page {ref.page}).",
+            [Evidence(ref, value.snippet)],
+        )
+
+    # ------------------------------------------------------------------ CCSC and sketch
+    def ccsc_items(self, doc: DocumentPages) -> list[Finding]:
+        rules = self.profile.ccsc
+        headings = {sec: [norm(h) for h in hs] for sec, hs in rules.section_headings.items()}
+        view = doc.view
+        section: str | None = None
+        out: list[Finding] = []
+        seen: set[tuple[str, int]] = set()
+        for page_index in range(len(doc.pages)):
+            for row in view.rows(page_index):
+                text = " ".join(s.text for s in row)
+                low = norm(text)
+                m = re.match(r"^\s*(?:(OH|UG)[\s\-]*)?(\d{1,2})\s*[.)]?\s*(\*)?\s*(.*)$", text, re.IGNORECASE)
+                if not m or not m.group(4) or len(m.group(4)) < 4:
+                    for sec, hs in headings.items():
+                        if any(h in low for h in hs) and len(low) < 60:
+                            section = sec
+                    continue
+                sec = (m.group(1) or section or "").upper()
+                if sec not in rules.safety_critical:
+                    continue
+                number = int(m.group(2))
+                critical = number in rules.safety_critical[sec]
+                if not critical or (sec, number) in seen:
+                    continue
+                state = row_tick(row)
+                if state is None:
+                    state = _form_tick_near(doc.pages[page_index], row)
+                if state is not False:
+                    seen.add((sec, number))
+                    continue
+                seen.add((sec, number))
+                ref = doc.ref(page_index)
+                item = m.group(4).replace("[ ]", "").replace("*", "").strip()
+                out.append(
+                    self._finding(
+                        FindingCode.SAFETY_ITEM_UNCHECKED,
+                        "ccsc",
+                        f"{sec}-{number}",
+                        [ref],
+                        f"CCSC safety-critical item {sec} {number} is not ticked: {item}. Every "
+                        "safety-critical item must be ticked (compliant or not applicable).",
+                        [Evidence(ref, text)],
+                    )
+                )
+        return out
+
+    def sketch(self, doc: DocumentPages) -> list[Finding]:
+        colours = set(self.profile.sketch.markup_colours)
+        declared = [norm(x) for x in self.profile.sketch.built_as_designed]
+        for page in doc.pages:
+            if any(m.colour in colours for m in page.marks):
+                return []
+            for mark in page.marks:
+                if mark.kind == "annotation" and mark.subtype.lower() in {"stamp", "freetext"}:
+                    if any(d in norm(mark.text) for d in declared):
+                        return []
+            for line in page.lines:
+                low = norm(line.text)
+                if any(_phrase(d, low) for d in declared):
+                    return []
+            if page.source != "text":
+                return []  # a scan: colours and stamps cannot be judged from OCR text alone
+        refs = doc.document.pages
+        return [
+            self._finding(
+                FindingCode.SKETCH_NO_MARKUP,
+                "construction_sketch",
+                None,
+                refs,
+                "The construction sketch has black line work only: mark changes in red (removed) and blue "
+                "(new), or stamp it BUILT AS DESIGNED.",
+                [Evidence(refs[0], "no red or blue markup, no Built As Designed stamp")],
+            )
+        ]
+
+
+def _phrase(phrase: str, text: str) -> bool:
+    if len(phrase) <= 4:
+        return bool(re.search(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", text)) and text.strip() == phrase
+    return phrase in text
+
+
+def _last_label(before: str, pm_labels: Sequence[str], notif_labels: Sequence[str], *, whole: bool = False) -> str | None:
+    """Which identifier label is closest before a number: "pm", "notif", "both" or None."""
+    text = before.rstrip(" :#.-/")
+    best: tuple[int, str] | None = None
+    for kind, labels in (("pm", pm_labels), ("notif", notif_labels)):
+        for label in labels:
+            idx = text.rfind(label.rstrip(" :#.-/"))
+            if idx < 0:
+                continue
+            end = idx + len(label.rstrip(" :#.-/"))
+            if idx > 0 and text[idx - 1].isalnum():
+                continue
+            if end < len(text) and text[end].isalpha():
+                continue
+            between = text[end:]
+            if whole and between.strip(" :#.-/"):
+                continue
+            if re.search(r"[a-z]{3,}", between.replace("no", "").replace("number", "")):
+                continue  # another label sits between
+            if best is None or end > best[0]:
+                best = (end, kind)
+    if best is None:
+        return None
+    if best[1] == "pm" and any(n in text[-30:] for n in ("notif",)) and "pm" in text[-30:]:
+        return "both"
+    return best[1]
+
+
+def _form_tick_near(page: PageContent, row: Sequence[object]) -> bool | None:
+    """A checklist row ticked through a form check box on its line."""
+    segs = list(row)
+    if not segs or not page.form_values:
+        return None
+    y0 = min(s.box.y0 for s in segs)  # type: ignore[attr-defined]
+    y1 = max(s.box.y1 for s in segs)  # type: ignore[attr-defined]
+    for fv in page.form_values:
+        if fv.kind == "checkbox" and fv.box is not None and fv.box.y0 <= y1 + 2 and fv.box.y1 >= y0 - 2:
+            return True
+    return None

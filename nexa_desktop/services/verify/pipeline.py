@@ -1,0 +1,227 @@
+"""The verification pipeline: files → extraction (worker process, budgets) → classification →
+documents → checks → report. One ``Verifier`` keeps the warm pieces for many packages."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from nexa_desktop.domain.rules import RulesProfile
+from nexa_desktop.domain.verify import (
+    WORK_TYPES,
+    Document,
+    FileProblem,
+    Finding,
+    FindingCode,
+    PageContent,
+    PageLabel,
+    PageRef,
+    Report,
+)
+from nexa_desktop.ops import TaskState
+from nexa_desktop.services.verify.checks import PackageChecker
+from nexa_desktop.services.verify.classify import PageClassifier
+from nexa_desktop.services.verify.extraction import Budget, Extractor, package_pdf_files
+from nexa_desktop.services.verify.profile import load_profile
+from nexa_desktop.services.verify.segment import segment
+
+PageCallback = Callable[[PageLabel], None]
+
+
+class UnknownWorkType(ValueError):
+    """A work type the rules profile does not define."""
+
+
+class Verifier:
+    """Checks job packages. Thread-safe: one package at a time; reuse it to keep models warm."""
+
+    def __init__(
+        self,
+        *,
+        profile: RulesProfile | None = None,
+        ocr: bool = True,
+        exemplars: Sequence[tuple[str, str]] = (),
+        budget: Budget | None = None,
+        in_process: bool = False,
+        classifier: PageClassifier | None = None,
+    ) -> None:
+        self.profile = profile or load_profile()
+        self.classifier = classifier or PageClassifier(exemplars=exemplars)
+        self.checker = PackageChecker(self.profile)
+        self._extractor = Extractor(budget or Budget(), ocr=ocr, in_process=in_process)
+        self._lock = threading.Lock()
+        #: page contents of reports made here, so corrections re-check without re-reading PDFs
+        self._contents: dict[int, list[PageContent]] = {}
+        # Load the embedding model while the first files are being read (they overlap: the reader is
+        # another process); classification waits for it only if it is not ready yet.
+        self._warm = threading.Thread(target=self._warm_quietly, name="nexa-verify-warm-up", daemon=True)
+        self._warm.start()
+
+    def _warm_quietly(self) -> None:
+        try:
+            self.classifier.warm_up()
+        except Exception:  # noqa: BLE001 - the error resurfaces (and is reported) when classifying
+            return
+
+    def __enter__(self) -> Verifier:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._warm.join()  # never leave a thread inside the model loader behind
+        self._extractor.close()
+
+    def warm_up(self) -> None:
+        """Load the embedding model now (the first package would otherwise pay for it)."""
+        self.classifier.warm_up()
+
+    # ------------------------------------------------------------------ verify
+    def verify(
+        self,
+        path: Path,
+        *,
+        work_type: str | None = None,
+        state: TaskState | None = None,
+        on_page: PageCallback | None = None,
+    ) -> Report:
+        if work_type is not None and work_type not in self.profile.work_types:
+            known = ", ".join(sorted(self.profile.work_types))
+            raise UnknownWorkType(f"Unknown work type {work_type!r}; use one of: {known}")
+        started = time.perf_counter()
+        root = Path(path)
+        files = package_pdf_files(root)
+        with self._lock:
+            contents: list[PageContent] = []
+            labels: list[PageLabel] = []
+            problems: list[FileProblem] = []
+            total_files = len(files)
+            for index, (file_path, rel) in enumerate(files):
+                if state is not None:
+                    state.check_cancelled()
+                    state.set_progress(index / max(1, total_files), f"Reading {rel}")
+
+                def _progress(page: PageContent, rel: str = rel, index: int = index) -> None:
+                    if state is not None:
+                        state.set_progress(
+                            (index + 0.5) / max(1, total_files), f"Reading {rel}, page {page.page}"
+                        )
+
+                cancel = (lambda: state.cancel_requested) if state is not None else None
+                result = self._extractor.extract(file_path, rel, on_page=_progress, cancel=cancel)
+                if result.problem is not None:
+                    problems.append(result.problem)
+                file_labels = self.classifier.classify_file(result.pages) if result.pages else []
+                contents.extend(result.pages)
+                labels.extend(file_labels)
+                for label in file_labels:
+                    if on_page is not None:
+                        on_page(label)
+                    if state is not None:
+                        state.add_partial(label)
+            if state is not None:
+                state.set_progress(0.97, "Checking the package")
+            report = self._report(root, labels, contents, problems, work_type)
+            report.seconds = time.perf_counter() - started
+            self._remember(report, contents)
+            if state is not None:
+                state.set_progress(1.0, f"Checked {len(labels)} pages")
+            return report
+
+    def _remember(self, report: Report, contents: list[PageContent]) -> None:
+        self._contents[id(report)] = contents
+        while len(self._contents) > 16:
+            self._contents.pop(next(iter(self._contents)))
+
+    def _report(
+        self,
+        root: Path,
+        labels: list[PageLabel],
+        contents: list[PageContent],
+        problems: list[FileProblem],
+        work_type: str | None,
+    ) -> Report:
+        docs = segment(labels, contents)
+        result = self.checker.run(docs, contents, work_type=work_type)
+        findings = [_file_finding(p, self.profile) for p in problems] + result.findings
+        findings.sort(key=_finding_order(labels))
+        return Report(
+            package=root.name if root.is_dir() else root.stem,
+            work_type=result.work_type,
+            work_type_inferred=result.work_type_inferred,
+            pm_number=result.pm_number,
+            notification_number=result.notification_number,
+            pages=labels,
+            documents=[d.document for d in docs],
+            findings=findings,
+            file_problems=problems,
+            review_threshold=self.profile.review_threshold,
+            root=str(root.resolve()),
+        )
+
+    # ------------------------------------------------------------------ corrections
+    def recheck(
+        self, report: Report, overrides: Mapping[PageRef, str], *, work_type: str | None = None
+    ) -> Report:
+        """Re-segment and re-check with user-corrected page types (no PDF is read again)."""
+        contents = self._contents.get(id(report))
+        if contents is None:
+            raise LookupError("This report was not made in this session; verify the package again.")
+        labels = [
+            replace(p, doc_type=overrides[p.ref], confidence=1.0, reason="set by you") if p.ref in overrides else p
+            for p in report.pages
+        ]
+        wt = work_type if work_type is not None else (None if report.work_type_inferred else report.work_type)
+        with self._lock:
+            new = self._report(Path(report.root), labels, contents, list(report.file_problems), wt)
+        new.seconds = report.seconds
+        self._remember(new, contents)
+        return new
+
+    def learn(self, report: Report, ref: PageRef, doc_type: str) -> tuple[str, str]:
+        """That page becomes an exemplar at once; returns (doc_type, text) for the caller to persist."""
+        contents = self._contents.get(id(report))
+        page = next((c for c in contents or [] if c.file == ref.file and c.page == ref.page), None)
+        if page is None:
+            raise LookupError(f"No page {ref.file} p. {ref.page} in this report.")
+        text = self.classifier.learn(doc_type, page)
+        return doc_type, text
+
+    def page_content(self, report: Report, ref: PageRef) -> PageContent | None:
+        contents = self._contents.get(id(report)) or []
+        return next((c for c in contents if c.file == ref.file and c.page == ref.page), None)
+
+
+def _file_finding(problem: FileProblem, profile: RulesProfile) -> Finding:
+    return Finding(
+        code=FindingCode.FILE_ERROR.value,
+        severity=profile.severity_of(FindingCode.FILE_ERROR.value),
+        doc_type=None,
+        field=None,
+        pages=[],
+        message=f"{problem.file}: {problem.message}",
+    )
+
+
+def _finding_order(labels: Sequence[PageLabel]) -> Callable[[Finding], Any]:
+    position = {(p.file, p.page): i for i, p in enumerate(labels)}
+
+    def key(f: Finding) -> tuple[int, int]:
+        first = min((position.get((r.file, r.page), 10**9) for r in f.pages), default=-1)
+        return (0 if f.severity == "error" else 1, first)
+
+    return key
+
+
+def verify_package(path: Path, *, work_type: str | None = None, state: TaskState | None = None) -> Report:
+    """One-shot convenience: a fresh Verifier for a single package."""
+    with Verifier() as verifier:
+        return verifier.verify(path, work_type=work_type, state=state)
+
+
+__all__ = ["WORK_TYPES", "Document", "UnknownWorkType", "Verifier", "verify_package"]

@@ -1,0 +1,401 @@
+"""Reading a form the way a person does: labels, the values beside, above or below them, ticked
+boxes and signature lines, from the text runs and marks extraction found on each page."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from nexa_desktop.domain.verify import Box, Mark, PageContent, TextLine
+
+_SPACES = re.compile(r"\s+")
+_UNDERSCORES = re.compile(r"^[_\s.\-]{3,}$")
+_TICKED = r"(?:\[\s*[xX✓✔✗✘■●]\s*\]|☒|☑|✅|■|\(\s*[xX]\s*\))"
+_UNTICKED = r"(?:\[\s*\]|☐|□|\(\s*\))"
+TICKED_RE = re.compile(_TICKED)
+UNTICKED_RE = re.compile(_UNTICKED)
+_BOX_BEFORE = re.compile(rf"({_TICKED}|{_UNTICKED})\s*$")
+_BOX_AFTER = re.compile(rf"^\s*({_TICKED}|{_UNTICKED})")
+_NEXT_LABEL = re.compile(r"\s(?=[A-Za-z][A-Za-z0-9/#&.'()\- ]{0,40}:)")
+#: Extraction joins far-apart runs of one visual line with three spaces; we read them apart.
+_COLUMN_GAP = re.compile(r"\s{3,}")
+_LABEL_WORDS = re.compile(r"[A-Za-z][A-Za-z '&/()#.-]*")
+
+SHAPES: dict[str, re.Pattern[str]] = {
+    "lan_id": re.compile(r"^[A-Za-z0-9]{4}\b"),
+    "date": re.compile(
+        r"^(\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}\s+\d{1,2}\s+\d{2,4}"
+        r"|[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4})"
+    ),
+    "pm": re.compile(r"^(?:PM[-\s]?)?\d{8}\b", re.IGNORECASE),
+    "notification": re.compile(r"^\d{9}\b"),
+    "name": re.compile(r"^[A-Za-z][A-Za-z.'\-]*(?:\s+[A-Za-z][A-Za-z.'\-]*)*"),
+    "any": re.compile(r"^\S"),
+}
+
+
+def norm(text: str) -> str:
+    """Lower-case, compatibility-normalised, single-spaced text for matching labels."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = text.replace("’", "'").replace("–", "-").replace("—", "-")
+    text = re.sub(r"\s*/\s*", "/", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def is_blank_line(text: str) -> bool:
+    """A run of underscores (an empty field or an unsigned line)."""
+    return bool(_UNDERSCORES.match(text.strip())) and "_" in text
+
+
+def split_columns(line: TextLine) -> list[TextLine]:
+    """A visual line split where extraction marked a wide gap, boxes estimated by character share."""
+    text = line.text
+    if not _COLUMN_GAP.search(text.strip()):
+        return [line]
+    out: list[TextLine] = []
+    total = max(1, len(text))
+    width = line.box.width
+    for m in re.finditer(r"\S+(?:\s{1,2}\S+)*", text):
+        x0 = line.box.x0 + width * m.start() / total
+        x1 = line.box.x0 + width * m.end() / total
+        out.append(TextLine(m.group(0), Box(x0, line.box.y0, x1, line.box.y1)))
+    return out or [line]
+
+
+@dataclass(slots=True)
+class Seg:
+    """A text run of one page of a document, with its position in reading order."""
+
+    text: str
+    low: str
+    box: Box
+    page: int  # index into the document's pages
+    order: int
+
+
+@dataclass(slots=True)
+class LabelHit:
+    seg: Seg
+    label: str
+    start: int
+    end: int
+    colon: bool
+    rest: str  # raw text after the label (and its colon) in the same run
+
+
+@dataclass(slots=True)
+class ValueResult:
+    """What sits in a field: ``value`` is "" when the field is blank; ``hit`` is the label found."""
+
+    found: bool
+    value: str = ""
+    hit: LabelHit | None = None
+    page: int = 0
+    snippet: str = ""
+
+
+@dataclass(slots=True)
+class DocView:
+    """The pages of one document, ready for label lookups."""
+
+    pages: list[PageContent]
+    segs: list[Seg] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, pages: Sequence[PageContent]) -> DocView:
+        view = cls(list(pages))
+        order = 0
+        for index, page in enumerate(view.pages):
+            runs = [run for line in page.lines for run in split_columns(line)]
+            for line in sorted(runs, key=lambda ln: (round(ln.box.cy / 4), ln.box.x0)):
+                if not line.text.strip():
+                    continue
+                view.segs.append(Seg(line.text.strip(), norm(line.text), line.box, index, order))
+                order += 1
+        return view
+
+    # ------------------------------------------------------------------ structure
+    def rows(self, page: int) -> list[list[Seg]]:
+        """Runs of one page grouped into visual rows, top to bottom, left to right."""
+        segs = sorted((s for s in self.segs if s.page == page), key=lambda s: s.box.cy)
+        rows: list[list[Seg]] = []
+        for seg in segs:
+            if rows:
+                last = rows[-1]
+                ref = last[0].box
+                tol = max(2.5, 0.55 * min(ref.height, seg.box.height) if seg.box.height > 0 else 2.5)
+                if abs(seg.box.cy - ref.cy) <= tol:
+                    last.append(seg)
+                    continue
+            rows.append([seg])
+        return [sorted(r, key=lambda s: s.box.x0) for r in rows]
+
+    def section_start(self, headings: Iterable[str]) -> int:
+        """Order of the first run mentioning one of ``headings`` (0 when none does)."""
+        wanted = [norm(h) for h in headings]
+        for seg in self.segs:
+            if any(w in seg.low for w in wanted):
+                return seg.order
+        return 0
+
+    # ------------------------------------------------------------------ labels
+    def find_labels(
+        self, labels: Sequence[str], *, exclude: Sequence[str] = (), start: int = 0, page: int | None = None
+    ) -> list[LabelHit]:
+        """Occurrences of any of ``labels`` (longest first at each place), in reading order."""
+        wanted = sorted({norm(lb) for lb in labels if lb.strip()}, key=len, reverse=True)
+        excluded = [norm(e) for e in exclude]
+        hits: list[LabelHit] = []
+        for seg in self.segs:
+            if seg.order < start or (page is not None and seg.page != page):
+                continue
+            taken: list[tuple[int, int]] = []
+            for label in wanted:
+                for m in re.finditer(re.escape(label), seg.low):
+                    s, e = m.start(), m.end()
+                    if s > 0 and seg.low[s - 1].isalnum():
+                        continue
+                    if e < len(seg.low) and seg.low[e].isalnum() and not label.endswith("#"):
+                        continue
+                    if any(s < te and e > ts for ts, te in taken):
+                        continue
+                    context = seg.low[max(0, s - 25) : e + 5]
+                    if any(x in context for x in excluded):
+                        continue
+                    taken.append((s, e))
+                    after = seg.low[e:]
+                    colon = bool(re.match(r"^\s*[#.]?\s*:", after))
+                    hits.append(LabelHit(seg, label, s, e, colon, _raw_after(seg.text, seg.low, e)))
+        hits.sort(key=lambda h: (h.seg.order, h.start))
+        return hits
+
+    def is_label_text(self, seg: Seg, known: Sequence[str]) -> bool:
+        low = seg.low.rstrip(":").strip()
+        return any(low == norm(k) or low.endswith(" " + norm(k)) for k in known) or low.endswith(
+            ("signature", "name", "date", "lan id", "title", "signed")
+        )
+
+    def neighbours(self, seg: Seg, *, direction: str, max_gap: float = 24.0) -> list[Seg]:
+        """Runs directly above, below or to the right of ``seg`` on its page, nearest first."""
+        out: list[tuple[float, Seg]] = []
+        b = seg.box
+        for other in self.segs:
+            if other.page != seg.page or other is seg:
+                continue
+            o = other.box
+            if direction == "right":
+                same_row = abs(o.cy - b.cy) <= max(3.0, 0.6 * b.height)
+                if same_row and o.x0 >= b.x1 - 1 and o.x0 - b.x1 <= 220:
+                    out.append((o.x0 - b.x1, other))
+                continue
+            overlap = min(o.x1, b.x1 + 20) - max(o.x0, b.x0 - 20)
+            if overlap <= 0:
+                continue
+            if direction == "above" and o.y1 <= b.y0 + 2 and b.y0 - o.y1 <= max_gap:
+                out.append((b.y0 - o.y1, other))
+            elif direction == "below" and o.y0 >= b.y1 - 2 and o.y0 - b.y1 <= max_gap:
+                out.append((o.y0 - b.y1, other))
+        return [s for _, s in sorted(out, key=lambda t: t[0])]
+
+
+def _raw_after(raw: str, low: str, end: int) -> str:
+    """The raw text after position ``end`` of the normalised string (same words, other spacing)."""
+    tail_low = low[end:]
+    words_tail = len(tail_low.split())
+    words = raw.split()
+    rest = " ".join(words[len(words) - words_tail :]) if words_tail else ""
+    if tail_low and not tail_low[:1].isspace() and words_tail and rest:
+        # the label ended inside a word (e.g. "PM#:123"): keep the remainder of that word
+        first = tail_low.split()[0]
+        rest = first + rest[len(rest.split()[0]) :]
+    return rest.lstrip(" :#.-\t").strip()
+
+
+def leading_value(rest: str) -> str:
+    """The value right after a label: up to the next ``Label:`` in the same run."""
+    if not rest:
+        return ""
+    cut = _NEXT_LABEL.split(rest, maxsplit=1)[0] if ":" in rest else rest
+    return cut.strip()
+
+
+def value_has_shape(value: str, shape: str) -> bool:
+    if not value or is_blank_line(value) or value.startswith("_"):
+        return False
+    pattern = SHAPES.get(shape, SHAPES["any"])
+    return bool(pattern.match(value.strip()))
+
+
+def read_value(view: DocView, hit: LabelHit, shape: str, known_labels: Sequence[str]) -> ValueResult:
+    """The value of the field whose label is ``hit``: beside it, to its right, above or below."""
+    seg = hit.seg
+    value = leading_value(hit.rest)
+    snippet = seg.text
+    if value and not hit.colon and ":" not in seg.text and _LABEL_WORDS.fullmatch(value):
+        value = ""  # the label is longer than ours ("Date Field Verified"): its value sits elsewhere
+    if value:
+        if value.startswith("_") or is_blank_line(value):
+            return ValueResult(True, "", hit, seg.page, snippet)
+        if value.endswith(":") or re.match(r"^[A-Za-z][A-Za-z /#&.'-]{0,30}:", value):
+            return ValueResult(True, "", hit, seg.page, snippet)  # the next label follows at once
+        return ValueResult(True, value if value_has_shape(value, shape) else "", hit, seg.page, snippet)
+    directions = ("right", "below", "above") if hit.colon else ("above", "right", "below")
+    for direction in directions:
+        for other in view.neighbours(seg, direction=direction, max_gap=26.0 if direction == "above" else 16.0):
+            text = other.text.strip()
+            if is_blank_line(text):
+                return ValueResult(True, "", hit, seg.page, f"{text} / {snippet}")
+            if view.is_label_text(other, known_labels) or text.endswith(":"):
+                break
+            if direction == "right" and hit.start > 0 and not hit.colon:
+                break
+            ok = value_has_shape(text, shape)
+            return ValueResult(True, text if ok else "", hit, seg.page, f"{text} / {snippet}")
+    for page_value in view.pages[seg.page].form_values:
+        if page_value.kind == "text" and page_value.value.strip() and _label_matches_field(hit.label, page_value.name):
+            return ValueResult(True, page_value.value.strip(), hit, seg.page, f"{page_value.value} / {snippet}")
+    return ValueResult(True, "", hit, seg.page, snippet)
+
+
+def _label_matches_field(label: str, field_name: str) -> bool:
+    a = re.sub(r"[^a-z0-9]", "", label.lower())
+    b = re.sub(r"[^a-z0-9]", "", field_name.lower())
+    return bool(a) and (a in b or b in a)
+
+
+# ---------------------------------------------------------------------- check boxes
+
+
+def ticked_options(view: DocView, options: Sequence[str], *, start: int = 0) -> tuple[bool, list[Seg], bool]:
+    """(any option ticked, runs showing the options, any option seen with a box at all)."""
+    wanted = sorted({norm(o) for o in options}, key=len, reverse=True)
+    seen: list[Seg] = []
+    any_box = False
+    for seg in view.segs:
+        if seg.order < start:
+            continue
+        for option in wanted:
+            for m in re.finditer(re.escape(option), seg.low):
+                before = seg.text[: _raw_index(seg, m.start())]
+                after = seg.text[_raw_index(seg, m.end()) :]
+                box = _BOX_BEFORE.search(before) or _BOX_AFTER.match(after)
+                if not box:
+                    continue
+                any_box = True
+                seen.append(seg)
+                if TICKED_RE.fullmatch(box.group(1).strip()):
+                    return True, [seg], True
+    for page in view.pages:
+        for fv in page.form_values:
+            if fv.kind == "checkbox" and any(w.replace(" ", "") in norm(fv.name).replace(" ", "") for w in wanted):
+                return True, seen, True
+    return False, seen, any_box
+
+
+def _raw_index(seg: Seg, low_index: int) -> int:
+    """Map an index in the normalised text back to the raw text (same words, maybe other spacing)."""
+    words_before = len(seg.low[:low_index].split())
+    raw_words = seg.text.split()
+    if words_before >= len(raw_words):
+        return len(seg.text)
+    pos = 0
+    for i, word in enumerate(raw_words):
+        pos = seg.text.index(word, pos)
+        if i == words_before:
+            return pos
+        pos += len(word)
+    return len(seg.text)
+
+
+def row_tick(row: Sequence[Seg]) -> bool | None:
+    """Whether a checklist row is ticked (True), unticked (False) or shows no box (None)."""
+    text = " ".join(s.text for s in row)
+    ticks = list(TICKED_RE.finditer(text))
+    empties = list(UNTICKED_RE.finditer(text))
+    if not ticks and not empties:
+        return None
+    last_tick = ticks[-1].start() if ticks else -1
+    last_empty = empties[-1].start() if empties else -1
+    return last_tick > last_empty
+
+
+# ---------------------------------------------------------------------- signatures
+
+_SIGNED_TEXT = re.compile(r"(/s/|^x$|^\(signed\)|^signed\b|^[A-Za-z][A-Za-z.'\- ]{2,})", re.IGNORECASE)
+
+
+def signature_present(view: DocView, hit: LabelHit, known_labels: Sequence[str]) -> tuple[bool, str]:
+    """Whether the signature line labelled by ``hit`` is signed, and the evidence snippet.
+
+    Signed: typed ``/s/ Name``, an ``X`` mark, a name, drawn ink strokes, a pasted image, an ink or
+    stamp annotation, or a signed signature field in the space just above (or beside) the label. A
+    line of underscores or an empty rule is not a signature.
+    """
+    seg = hit.seg
+    page = view.pages[seg.page]
+    value = leading_value(hit.rest)
+    if value:
+        if is_blank_line(value) or value.startswith("_"):
+            return False, seg.text
+        if _SIGNED_TEXT.search(value):
+            return True, seg.text
+    zone = _signature_zone(view, seg)
+    for other in view.segs:
+        if other.page != seg.page or other is seg:
+            continue
+        if _inside(other.box, zone):
+            text = other.text.strip()
+            if is_blank_line(text) or view.is_label_text(other, known_labels):
+                continue
+            if _SIGNED_TEXT.search(text):
+                return True, f"{text} / {seg.text}"
+    if page.source == "text" and _marks_in(page.marks, zone):
+        return True, f"[drawn or pasted signature] / {seg.text}"
+    for fv in page.form_values:
+        if fv.kind == "signature" and (fv.box is None or _inside(fv.box, zone)):
+            return True, f"[signed signature field] / {seg.text}"
+        if fv.kind == "text" and fv.box is not None and _inside(fv.box, zone) and fv.value.strip():
+            return True, f"{fv.value.strip()} / {seg.text}"
+    right = [o for o in view.neighbours(seg, direction="right") if not view.is_label_text(o, known_labels)]
+    if hit.colon and right and not is_blank_line(right[0].text) and _SIGNED_TEXT.search(right[0].text):
+        return True, f"{seg.text} {right[0].text}"
+    return False, seg.text
+
+
+def _signature_zone(view: DocView, seg: Seg) -> Box:
+    b = seg.box
+    x0, x1 = b.x0 - 12, max(b.x1, b.x0 + 90) + 12
+    # a signature line drawn as underscores above the label widens the zone to its extent
+    for other in view.neighbours(seg, direction="above", max_gap=14):
+        if is_blank_line(other.text):
+            x0, x1 = min(x0, other.box.x0 - 6), max(x1, other.box.x1 + 6)
+            break
+    return Box(x0, b.y0 - 34, x1, b.y0 + 1.5)
+
+
+def _inside(box: Box, zone: Box) -> bool:
+    ix = min(box.x1, zone.x1) - max(box.x0, zone.x0)
+    iy = min(box.y1, zone.y1) - max(box.y0, zone.y0)
+    if ix <= 0 or iy <= 0:
+        return False
+    return ix * iy >= 0.4 * max(1.0, box.width * box.height) or (ix >= 0.5 * box.width and iy > 0)
+
+
+def _marks_in(marks: Sequence[Mark], zone: Box) -> bool:
+    for mark in marks:
+        b = mark.box
+        if mark.kind == "annotation" and mark.subtype.lower() in {"link", "widget", "popup"}:
+            continue
+        if b.width > 400 or b.height > 80:
+            continue  # table frames, page backgrounds
+        if mark.kind == "ink" and (b.height < 2.5 or b.width < 2.5):
+            continue  # the signature rule itself, or a dot
+        if _inside(b, zone):
+            return True
+    return False
+
+
+def lines_text(lines: Iterable[TextLine]) -> str:
+    return "\n".join(line.text for line in lines)

@@ -1,0 +1,96 @@
+"""Reading forms from positioned text: values beside/above/below labels, boxes, signature lines."""
+
+from __future__ import annotations
+
+from nexa_desktop.domain.verify import Box, Mark, PageContent, TextLine
+from nexa_desktop.services.verify.reading import (
+    DocView,
+    is_blank_line,
+    norm,
+    read_value,
+    row_tick,
+    signature_present,
+    split_columns,
+    ticked_options,
+)
+
+KNOWN = ("crew lead name", "lan id", "date", "crew lead signature", "pm #")
+
+
+def _page(*lines: tuple[str, float, float, float], marks: list[Mark] | None = None) -> PageContent:
+    """Lines as (text, x0, y0, width); height 8 pt."""
+    return PageContent(
+        "f.pdf", 1, 612, 792, 0, [TextLine(t, Box(x, y, x + w, y + 8)) for t, x, y, w in lines], marks or []
+    )
+
+
+def test_norm_and_blank_lines() -> None:
+    assert norm("PM / Order  #:") == "pm/order #:"
+    assert is_blank_line("__________") and not is_blank_line("/s/ J. Ramirez")
+
+
+def test_value_after_a_colon_stops_at_the_next_label() -> None:
+    view = DocView.of([_page(("LAN ID: GNR6 Complete/Cancel Date: 08/17/2024", 40, 100, 300))])
+    hit = view.find_labels(["lan id"])[0]
+    assert read_value(view, hit, "lan_id", KNOWN).value == "GNR6"
+    blank = DocView.of([_page(("LAN ID: ______ Complete/Cancel Date: 08/17/2024", 40, 100, 300))])
+    assert read_value(blank, blank.find_labels(["lan id"])[0], "lan_id", KNOWN).value == ""
+
+
+def test_value_above_a_label_and_blank_line_above() -> None:
+    filled = DocView.of([_page(("Brian Fletcher", 45, 430, 60), ("Crew Lead Name", 40, 445, 62))])
+    assert read_value(filled, filled.find_labels(["crew lead name"])[0], "name", KNOWN).value == "Brian Fletcher"
+    empty = DocView.of([_page(("______________", 40, 432, 120), ("Crew Lead Name", 40, 445, 62))])
+    assert read_value(empty, empty.find_labels(["crew lead name"])[0], "name", KNOWN).value == ""
+
+
+def test_value_in_the_next_column_and_below() -> None:
+    right = DocView.of([_page(("PM #:", 40, 100, 25), ("35589054", 140, 100, 40))])
+    assert read_value(right, right.find_labels(["pm #"])[0], "pm", KNOWN).value == "35589054"
+    below = DocView.of([_page(("Date:", 40, 100, 25), ("08/20/25", 40, 112, 40))])
+    assert read_value(below, below.find_labels(["date"])[0], "date", KNOWN).value == "08/20/25"
+
+
+def test_a_longer_label_is_not_its_own_value() -> None:
+    view = DocView.of([_page(("11/27/2025", 311, 266, 49), ("Date Field Verified", 307, 280, 64))])
+    assert read_value(view, view.find_labels(["date"])[0], "date", KNOWN).value == "11/27/2025"
+
+
+def test_wide_gaps_split_columns() -> None:
+    line = TextLine("Brian Fletcher     PDYU     08/17/2024", Box(40, 100, 400, 108))
+    assert [r.text for r in split_columns(line)] == ["Brian Fletcher", "PDYU", "08/17/2024"]
+
+
+def test_check_boxes_in_text_and_glyphs() -> None:
+    view = DocView.of([_page(("Status: [ ] Completed [X] Canceled [ ] Found Completed Upon Arrival", 40, 100, 400))])
+    assert ticked_options(view, ["completed", "canceled"])[0]
+    none = DocView.of([_page(("Status: ☐ Completed ☐ Canceled", 40, 100, 200))])
+    ticked, seen, any_box = ticked_options(none, ["completed", "canceled"])
+    assert not ticked and any_box and seen
+    glyph = DocView.of([_page(("☒ Built as Designed ☐ Redlined", 40, 100, 200))])
+    assert ticked_options(glyph, ["built as designed", "redlined"])[0]
+    row = DocView.of([_page(("14 * GO 95 clearance met", 40, 100, 200), ("[ ]", 500, 100, 10))]).rows(0)[0]
+    assert row_tick(row) is False
+
+
+def _sig_view(*extra: tuple[str, float, float, float], marks: list[Mark] | None = None) -> DocView:
+    return DocView.of([_page(*extra, ("Crew Lead Signature", 440, 449, 75), marks=marks)])
+
+
+def test_signature_typed_x_ink_and_image_count_blank_does_not() -> None:
+    for view in (
+        _sig_view(("/s/ B. Fletcher", 445, 433, 70)),
+        _sig_view(("X", 445, 433, 8)),
+        _sig_view(marks=[Mark("ink", Box(450, 425, 510, 445), "blue")]),
+        _sig_view(marks=[Mark("image", Box(445, 420, 515, 446))]),
+        _sig_view(marks=[Mark("annotation", Box(445, 420, 515, 446), "black", "Ink")]),
+    ):
+        hit = view.find_labels(["crew lead signature"])[0]
+        assert signature_present(view, hit, KNOWN)[0]
+    for view in (
+        _sig_view(("______________________", 440, 437, 120)),
+        _sig_view(marks=[Mark("ink", Box(439, 446, 565, 447), "black")]),  # the rule alone
+        _sig_view(("Crew Lead Name", 40, 449, 62)),  # a label in another column
+    ):
+        hit = view.find_labels(["crew lead signature"])[0]
+        assert not signature_present(view, hit, KNOWN)[0]
