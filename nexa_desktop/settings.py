@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     user_name: str = Field(default_factory=_default_user)
     swimlanes_by_gf: bool = False
     window_geometry: str = ""
+    #: Folder the Packages view watches for new job packages; empty means no watching.
+    watch_folder: str = ""
 
 
 #: ``version -> function`` that upgrades a raw dict from that version to the next.

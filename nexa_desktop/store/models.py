@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -132,8 +133,60 @@ class OutboxRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class PackageRow(Base):
+    """A verified job package: where it was, what the report said, and the board job it belongs to."""
+
+    __tablename__ = "packages"
+    __table_args__ = (
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index("ix_packages_checked_at", "checked_at"),
+        Index("ix_packages_pm_number", "pm_number"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    root: Mapped[str] = mapped_column(Text)
+    pm_number: Mapped[str | None] = mapped_column(String(20))
+    notification_number: Mapped[str | None] = mapped_column(String(20))
+    work_type: Mapped[str] = mapped_column(String(20))
+    verdict: Mapped[str] = mapped_column(String(10))
+    report_json: Mapped[str] = mapped_column(Text)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), index=True)
+    checked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class PackageFileRow(Base):
+    """One file of a verified package and its content hash (the same file twice is recognised)."""
+
+    __tablename__ = "package_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    package_id: Mapped[int] = mapped_column(ForeignKey("packages.id", ondelete="CASCADE"), index=True)
+    rel_path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+
+
+class PageExemplarRow(Base):
+    """A page a user re-labelled: its text and the type they chose (the classifier learns from it)."""
+
+    __tablename__ = "page_exemplars"
+    __table_args__ = (Index("ix_page_exemplars_source", "source_sha256", "source_page"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    doc_type: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    source_page: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 people = cast(Table, PersonRow.__table__)
 crews = cast(Table, CrewRow.__table__)
 jobs = cast(Table, JobRow.__table__)
 job_history = cast(Table, JobHistoryRow.__table__)
 outbox = cast(Table, OutboxRow.__table__)
+packages = cast(Table, PackageRow.__table__)
+package_files = cast(Table, PackageFileRow.__table__)
+page_exemplars = cast(Table, PageExemplarRow.__table__)

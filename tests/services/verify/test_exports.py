@@ -1,0 +1,174 @@
+"""Report exports: JSON round trip, escaped self-contained HTML, a multi-page PDF readable by pypdf."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from nexa_desktop.domain.verify import (
+    Document,
+    Evidence,
+    FileProblem,
+    Finding,
+    PageLabel,
+    PageRef,
+    Report,
+)
+from nexa_desktop.services.verify.exports import ExportError, pages_text, render_html, write_report
+
+INJECTED = "<script>alert('pwned')</script>"
+
+
+def _report(*, findings: bool = True, pages: int = 6) -> Report:
+    labels = [PageLabel("package.pdf", n, "ccsc", 0.9) for n in range(1, pages + 1)]
+    labels[1] = PageLabel("package.pdf", 2, "cwc", 0.35, alternative="ccsc", reason="few title words")
+    found = [
+        Finding(
+            "OUT_OF_ORDER", "warning", "face_sheet", None,
+            [PageRef("package.pdf", 5), PageRef("package.pdf", 6)],
+            "The face sheet comes after the CCSC; it belongs right after the EC tag.",
+        ),
+        Finding(
+            "MISSING_SIGNATURE", "error", "ec_tag", "signature", [PageRef("package.pdf", 1)],
+            f"The EC tag is not signed. Remark on the page: {INJECTED}",
+            [Evidence(PageRef("package.pdf", 1), f"Signature: ______ {INJECTED} & <b>bold</b>")],
+        ),
+        Finding(
+            "SAFETY_ITEM_UNCHECKED", "error", "ccsc", "OH-13", [PageRef("package.pdf", 3)],
+            "CCSC item OH-13 (guy guards) is not ticked. " + "It is safety-critical. " * 60,
+            [Evidence(PageRef("package.pdf", 3), "[ ] *13. Guy guards installed")],
+        ),
+    ]  # fmt: skip
+    return Report(
+        package="Job 46208684 — Oak St",
+        work_type="estimated",
+        work_type_inferred=True,
+        pm_number="46208684",
+        notification_number="120533370",
+        pages=labels,
+        documents=[Document("ccsc", "package.pdf", 1, pages)],
+        findings=found if findings else [],
+        file_problems=[FileProblem("scan.pdf", "encrypted", "scan.pdf is password-protected.")],
+        seconds=3.21,
+        root="/packages/job",
+    )
+
+
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_json_is_exactly_the_report_json(tmp_path: Path) -> None:
+    report = _report()
+    path = write_report(report, tmp_path / "out" / "report.json")
+    raw = path.read_bytes()
+    assert json.loads(raw.decode("utf-8")) == report.to_json()
+    assert "Job 46208684 — Oak St".encode() in raw  # UTF-8, not \\u escapes
+    assert b'\n  "package"' in raw  # indented
+    assert list(path.parent.iterdir()) == [path]  # no temp file left behind
+
+
+def test_html_has_every_finding_and_escapes_package_text(tmp_path: Path) -> None:
+    report = _report()
+    page = write_report(report, tmp_path / "report.html").read_text(encoding="utf-8")
+    parsed = _Collect()
+    parsed.feed(page)
+    tag_names = [tag for tag, _ in parsed.tags]
+    assert "script" not in tag_names and "b" not in tag_names
+    assert "<script>" not in page and "&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;" in page
+    text = "".join(parsed.text)
+    assert INJECTED in text  # shown to the reader as text
+    for finding in report.findings:
+        assert finding.code in text
+        assert finding.message in text
+        for evidence in finding.evidence:
+            assert evidence.snippet in text
+    assert "Completion standards checklist (CCSC)" in text and "OH-13" in text
+    assert "package.pdf p. 5–6" in text
+    assert "scan.pdf is password-protected." in text
+    assert "46208684" in text and "120533370" in text and "inferred" in text
+    banner = [attrs for tag, attrs in parsed.tags if tag == "header"]
+    assert banner == [{"class": "banner verdict-fail"}]
+    review_rows = [
+        attrs for tag, attrs in parsed.tags if tag == "tr" and attrs.get("class") == "needs-review"
+    ]
+    assert len(review_rows) == len(report.needs_review) == 1
+    assert "http" not in page.replace('http-equiv="Content-Security-Policy"', "")  # self-contained
+
+
+def test_html_banner_follows_the_verdict() -> None:
+    assert 'class="banner verdict-pass"' in render_html(_report(findings=False))
+    review = _report()
+    review.findings = [f for f in review.findings if f.severity == "warning"]
+    assert 'class="banner verdict-review"' in render_html(review)
+
+
+def test_pdf_opens_and_holds_the_verdict_and_every_code(tmp_path: Path) -> None:
+    report = _report(pages=150)  # a long page table: several pages
+    path = write_report(report, tmp_path / "report.pdf")
+    reader = PdfReader(path)
+    assert len(reader.pages) >= 3
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "FAIL" in text
+    for finding in report.findings:
+        assert finding.code in text
+    assert INJECTED in text  # printed literally, not interpreted as markup
+    assert "scan.pdf is password-protected." in text
+    assert reader.metadata is not None and "Job 46208684" in str(reader.metadata.title)
+
+
+def test_pdf_survives_hostile_text(tmp_path: Path) -> None:
+    report = _report(findings=False)
+    report.findings = [
+        Finding(
+            "ID_MISMATCH", "error", "lme", "pm_number", [PageRef("a.pdf", 1)],
+            "x" * 5000 + " \x00\x07 <para> </b> &amp; ☐ 中文 " + "word " * 3000,
+            [
+                Evidence(PageRef("a.pdf", 1), "<font name='nope'>" * 50),
+                Evidence(PageRef("a.pdf", 2), "\n" * 3000),
+            ],
+        )
+    ]  # fmt: skip
+    reader = PdfReader(write_report(report, tmp_path / "hostile.pdf"))
+    assert "ID_MISMATCH" in "".join(p.extract_text() for p in reader.pages)
+
+
+def test_format_comes_from_the_suffix_or_the_argument(tmp_path: Path) -> None:
+    report = _report()
+    as_json = write_report(report, tmp_path / "REPORT.JSON")
+    assert json.loads(as_json.read_text(encoding="utf-8"))["verdict"] == "fail"
+    forced = write_report(report, tmp_path / "report.txt", fmt="html")
+    assert forced.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    with pytest.raises(ExportError, match=r"'\.docx'.*\.json, \.html or \.pdf"):
+        write_report(report, tmp_path / "report.docx")
+    with pytest.raises(ExportError, match="no file extension"):
+        write_report(report, tmp_path / "report")
+    with pytest.raises(ExportError, match="'xml'"):
+        write_report(report, tmp_path / "report.json", fmt="xml")
+    assert not (tmp_path / "report.docx").exists()
+
+
+def test_an_unwritable_target_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file where a folder should be")
+    with pytest.raises(ExportError, match="Can't write the report"):
+        write_report(_report(), blocker / "report.json")
+
+
+def test_pages_text_groups_ranges_per_file() -> None:
+    refs = [PageRef("a.pdf", n) for n in (3, 4, 5, 9)] + [PageRef("b.pdf", 1), PageRef("a.pdf", 10)]
+    assert pages_text(refs) == "a.pdf p. 3–5, 9–10; b.pdf p. 1"
+    assert pages_text([]) == ""
