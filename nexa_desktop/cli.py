@@ -99,7 +99,9 @@ def import_jobs(
 
 @app.command("verify")
 def verify(
-    path: Annotated[Path, typer.Argument(help="A package folder or PDF (with --batch: a folder of packages).")],
+    path: Annotated[
+        Path, typer.Argument(help="A package folder or PDF (with --batch: a folder of packages).")
+    ],
     work_type: Annotated[
         str | None, typer.Option("--work-type", help="estimated or ec_corrective (default: inferred).")
     ] = None,
@@ -124,9 +126,9 @@ def verify(
 
 @bench_app.command("verify")
 def bench_verify(
-    corpus: Annotated[Path, typer.Option(help="Corpus folder (packages/ with *.truth.json beside them).")] = Path(
-        "../shared/corpus"
-    ),
+    corpus: Annotated[
+        Path, typer.Option(help="Corpus folder (packages/ with *.truth.json beside them).")
+    ] = Path("../shared/corpus"),
     limit: Annotated[int | None, typer.Option(help="Only the first N packages.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (the default output).")] = True,
 ) -> None:

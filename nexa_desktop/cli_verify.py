@@ -42,7 +42,7 @@ def _stored_exemplars() -> list[tuple[str, str]]:
             return list(load_exemplars(db))
         finally:
             db.dispose()
-    except Exception as exc:  # noqa: BLE001 - exemplars are a bonus; the check must still run
+    except Exception as exc:
         print(f"nexa: learned page types not loaded ({exc})", file=sys.stderr)
         return []
 
@@ -51,9 +51,8 @@ def batch_packages(root: Path) -> list[Path]:
     """Each sub-folder holding PDFs, and each PDF directly in ``root``, in name order."""
     out: list[Path] = []
     for child in sorted(root.iterdir(), key=lambda p: p.name):
-        if child.is_dir() and any(p.suffix.lower() == ".pdf" for p in child.rglob("*")):
-            out.append(child)
-        elif child.is_file() and child.suffix.lower() == ".pdf":
+        is_pdf = child.is_file() and child.suffix.lower() == ".pdf"
+        if is_pdf or (child.is_dir() and any(p.suffix.lower() == ".pdf" for p in child.rglob("*"))):
             out.append(child)
     return out
 
@@ -70,8 +69,9 @@ def run_verify(
     if batch and not packages:
         raise PackageNotFound(f"{path} holds no package folders or PDFs")
     failures = 0
-    with Verifier(ocr=ocr, exemplars=_stored_exemplars()) as verifier:
-        with Progress(
+    with (
+        Verifier(ocr=ocr, exemplars=_stored_exemplars()) as verifier,
+        Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn() if batch else TextColumn("{task.percentage:>3.0f}%"),
@@ -79,32 +79,34 @@ def run_verify(
             console=err,
             transient=not batch,
             disable=not err.is_terminal,
-        ) as progress:
-            overall = progress.add_task("Packages" if batch else path.name, total=len(packages) if batch else 100)
-            for package in packages:
-                def _on_change(state: TaskState, package: Path = package) -> None:
-                    if not batch:
-                        progress.update(overall, completed=state.progress * 100, description=state.status[:60])
+        ) as progress,
+    ):
+        overall = progress.add_task("Packages" if batch else path.name, total=len(packages) if batch else 100)
+        for package in packages:
 
-                state = TaskState(on_change=_on_change)
-                try:
-                    report = verifier.verify(package, work_type=work_type, state=state)
-                except NexaError as exc:
-                    if not batch:
-                        raise
-                    failures += 1
-                    err.print(f"[red]{package.name}: {exc}[/red]")
-                    continue
-                finally:
-                    if batch:
-                        progress.advance(overall)
-                if record:
-                    _record(report)
-                if as_json:
-                    sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
-                    sys.stdout.flush()
-                else:
-                    _print_report(Console(), report)
+            def _on_change(state: TaskState, package: Path = package) -> None:
+                if not batch:
+                    progress.update(overall, completed=state.progress * 100, description=state.status[:60])
+
+            state = TaskState(on_change=_on_change)
+            try:
+                report = verifier.verify(package, work_type=work_type, state=state)
+            except NexaError as exc:
+                if not batch:
+                    raise
+                failures += 1
+                err.print(f"[red]{package.name}: {exc}[/red]")
+                continue
+            finally:
+                if batch:
+                    progress.advance(overall)
+            if record:
+                _record(report)
+            if as_json:
+                sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
+                sys.stdout.flush()
+            else:
+                _print_report(Console(), report)
     return 2 if failures else 0
 
 
@@ -129,7 +131,8 @@ def _print_report(console: Console, report: Report) -> None:
     inferred = " (inferred)" if report.work_type_inferred else ""
     console.print(
         f"[{_VERDICT_STYLE[verdict]}]{verdict.upper()}[/] {report.package}: "
-        f"{len(report.pages)} pages, {len(report.documents)} documents, work type {report.work_type}{inferred}, "
+        f"{len(report.pages)} pages, {len(report.documents)} documents, "
+        f"work type {report.work_type}{inferred}, "
         f"PM {report.pm_number or '?'}, notification {report.notification_number or '?'}"
     )
     if report.findings:

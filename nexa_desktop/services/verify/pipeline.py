@@ -39,6 +39,9 @@ class UnknownWorkType(ValueError):
 class Verifier:
     """Checks job packages. Thread-safe: one package at a time; reuse it to keep models warm."""
 
+    #: Packages whose page contents stay in memory for corrections.
+    KEEP_PACKAGES = 8
+
     def __init__(
         self,
         *,
@@ -55,7 +58,7 @@ class Verifier:
         self._extractor = Extractor(budget or Budget(), ocr=ocr, in_process=in_process)
         self._lock = threading.Lock()
         #: page contents of reports made here, so corrections re-check without re-reading PDFs
-        self._contents: dict[int, list[PageContent]] = {}
+        self._reports: dict[int, tuple[Report, list[PageContent]]] = {}
         # Load the embedding model while the first files are being read (they overlap: the reader is
         # another process); classification waits for it only if it is not ready yet.
         self._warm = threading.Thread(target=self._warm_quietly, name="nexa-verify-warm-up", daemon=True)
@@ -64,7 +67,7 @@ class Verifier:
     def _warm_quietly(self) -> None:
         try:
             self.classifier.warm_up()
-        except Exception:  # noqa: BLE001 - the error resurfaces (and is reported) when classifying
+        except Exception:
             return
 
     def __enter__(self) -> Verifier:
@@ -134,9 +137,22 @@ class Verifier:
             return report
 
     def _remember(self, report: Report, contents: list[PageContent]) -> None:
-        self._contents[id(report)] = contents
-        while len(self._contents) > 16:
-            self._contents.pop(next(iter(self._contents)))
+        """Keep page contents for corrections: the last few packages, every report made from them.
+
+        The report itself is held too, so its ``id`` cannot be reused by another object.
+        """
+        self._reports[id(report)] = (report, contents)
+        packages: list[int] = []
+        for _report, kept in self._reports.values():
+            if id(kept) not in packages:
+                packages.append(id(kept))
+        stale = set(packages[: max(0, len(packages) - self.KEEP_PACKAGES)])
+        for key in [k for k, (_r, kept) in self._reports.items() if id(kept) in stale]:
+            del self._reports[key]
+
+    def _contents_of(self, report: Report) -> list[PageContent] | None:
+        entry = self._reports.get(id(report))
+        return entry[1] if entry is not None and entry[0] is report else None
 
     def _report(
         self,
@@ -169,11 +185,13 @@ class Verifier:
         self, report: Report, overrides: Mapping[PageRef, str], *, work_type: str | None = None
     ) -> Report:
         """Re-segment and re-check with user-corrected page types (no PDF is read again)."""
-        contents = self._contents.get(id(report))
+        contents = self._contents_of(report)
         if contents is None:
             raise LookupError("This report was not made in this session; verify the package again.")
         labels = [
-            replace(p, doc_type=overrides[p.ref], confidence=1.0, reason="set by you") if p.ref in overrides else p
+            replace(p, doc_type=overrides[p.ref], confidence=1.0, reason="set by you")
+            if p.ref in overrides
+            else p
             for p in report.pages
         ]
         wt = work_type if work_type is not None else (None if report.work_type_inferred else report.work_type)
@@ -185,7 +203,7 @@ class Verifier:
 
     def learn(self, report: Report, ref: PageRef, doc_type: str) -> tuple[str, str]:
         """That page becomes an exemplar at once; returns (doc_type, text) for the caller to persist."""
-        contents = self._contents.get(id(report))
+        contents = self._contents_of(report)
         page = next((c for c in contents or [] if c.file == ref.file and c.page == ref.page), None)
         if page is None:
             raise LookupError(f"No page {ref.file} p. {ref.page} in this report.")
@@ -193,7 +211,7 @@ class Verifier:
         return doc_type, text
 
     def page_content(self, report: Report, ref: PageRef) -> PageContent | None:
-        contents = self._contents.get(id(report)) or []
+        contents = self._contents_of(report) or []
         return next((c for c in contents if c.file == ref.file and c.page == ref.page), None)
 
 

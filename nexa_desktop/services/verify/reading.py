@@ -243,7 +243,9 @@ def read_value(view: DocView, hit: LabelHit, shape: str, known_labels: Sequence[
         return ValueResult(True, value if value_has_shape(value, shape) else "", hit, seg.page, snippet)
     directions = ("right", "below", "above") if hit.colon else ("above", "right", "below")
     for direction in directions:
-        for other in view.neighbours(seg, direction=direction, max_gap=26.0 if direction == "above" else 16.0):
+        for other in view.neighbours(
+            seg, direction=direction, max_gap=26.0 if direction == "above" else 16.0
+        ):
             text = other.text.strip()
             if is_blank_line(text):
                 return ValueResult(True, "", hit, seg.page, f"{text} / {snippet}")
@@ -254,8 +256,14 @@ def read_value(view: DocView, hit: LabelHit, shape: str, known_labels: Sequence[
             ok = value_has_shape(text, shape)
             return ValueResult(True, text if ok else "", hit, seg.page, f"{text} / {snippet}")
     for page_value in view.pages[seg.page].form_values:
-        if page_value.kind == "text" and page_value.value.strip() and _label_matches_field(hit.label, page_value.name):
-            return ValueResult(True, page_value.value.strip(), hit, seg.page, f"{page_value.value} / {snippet}")
+        if (
+            page_value.kind == "text"
+            and page_value.value.strip()
+            and _label_matches_field(hit.label, page_value.name)
+        ):
+            return ValueResult(
+                True, page_value.value.strip(), hit, seg.page, f"{page_value.value} / {snippet}"
+            )
     return ValueResult(True, "", hit, seg.page, snippet)
 
 
@@ -289,7 +297,9 @@ def ticked_options(view: DocView, options: Sequence[str], *, start: int = 0) -> 
                     return True, [seg], True
     for page in view.pages:
         for fv in page.form_values:
-            if fv.kind == "checkbox" and any(w.replace(" ", "") in norm(fv.name).replace(" ", "") for w in wanted):
+            if fv.kind == "checkbox" and any(
+                w.replace(" ", "") in norm(fv.name).replace(" ", "") for w in wanted
+            ):
                 return True, seen, True
     return False, seen, any_box
 
@@ -380,7 +390,10 @@ def _inside(box: Box, zone: Box) -> bool:
     iy = min(box.y1, zone.y1) - max(box.y0, zone.y0)
     if ix <= 0 or iy <= 0:
         return False
-    return ix * iy >= 0.4 * max(1.0, box.width * box.height) or (ix >= 0.5 * box.width and iy > 0)
+    # mostly inside, or at least half its height inside across a good part of its width
+    return ix * iy >= 0.4 * max(1.0, box.width * box.height) or (
+        ix >= 0.3 * box.width and iy >= 0.5 * box.height
+    )
 
 
 def _marks_in(marks: Sequence[Mark], zone: Box) -> bool:

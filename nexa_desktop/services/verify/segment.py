@@ -38,16 +38,15 @@ def segment(labels: Sequence[PageLabel], contents: Sequence[PageContent]) -> lis
             current is None
             or current.document.file != label.file
             or current.document.doc_type != label.doc_type
-            or label.doc_type == "other" and not content.readable
+            or (label.doc_type == "other" and not content.readable)
         )
         if not start_new and current is not None:
             page_of = numbering[i]
             prev_of = numbering[i - 1]
-            if page_of is not None and page_of[0] == 1:
-                start_new = True
-            elif page_of is not None and prev_of is not None and page_of[0] <= prev_of[0]:
-                start_new = True
-            elif similarity(tokens[i], tokens[first_index[-1]]) >= COPY_SIMILARITY:
+            restarts = page_of is not None and (
+                page_of[0] == 1 or (prev_of is not None and page_of[0] <= prev_of[0])
+            )
+            if restarts or similarity(tokens[i], tokens[first_index[-1]]) >= COPY_SIMILARITY:
                 start_new = True
         if start_new or current is None:
             docs.append(

@@ -111,6 +111,5 @@ def test_unknown_work_type_is_refused(verifier: Verifier, tmp_path: Path) -> Non
 def test_recheck_needs_a_report_from_this_session(verifier: Verifier, tmp_path: Path) -> None:
     _page_pdf(tmp_path / "x.pdf", "FIELD NOTES", ["pole leaning"])
     report = verifier.verify(tmp_path / "x.pdf")
-    with Verifier() as other:
-        with pytest.raises(LookupError):
-            other.recheck(report, {PageRef("x.pdf", 1): "photos"})
+    with Verifier() as other, pytest.raises(LookupError):
+        other.recheck(report, {PageRef("x.pdf", 1): "photos"})

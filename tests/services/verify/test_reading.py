@@ -39,7 +39,9 @@ def test_value_after_a_colon_stops_at_the_next_label() -> None:
 
 def test_value_above_a_label_and_blank_line_above() -> None:
     filled = DocView.of([_page(("Brian Fletcher", 45, 430, 60), ("Crew Lead Name", 40, 445, 62))])
-    assert read_value(filled, filled.find_labels(["crew lead name"])[0], "name", KNOWN).value == "Brian Fletcher"
+    assert (
+        read_value(filled, filled.find_labels(["crew lead name"])[0], "name", KNOWN).value == "Brian Fletcher"
+    )
     empty = DocView.of([_page(("______________", 40, 432, 120), ("Crew Lead Name", 40, 445, 62))])
     assert read_value(empty, empty.find_labels(["crew lead name"])[0], "name", KNOWN).value == ""
 
@@ -62,7 +64,9 @@ def test_wide_gaps_split_columns() -> None:
 
 
 def test_check_boxes_in_text_and_glyphs() -> None:
-    view = DocView.of([_page(("Status: [ ] Completed [X] Canceled [ ] Found Completed Upon Arrival", 40, 100, 400))])
+    view = DocView.of(
+        [_page(("Status: [ ] Completed [X] Canceled [ ] Found Completed Upon Arrival", 40, 100, 400))]
+    )
     assert ticked_options(view, ["completed", "canceled"])[0]
     none = DocView.of([_page(("Status: ☐ Completed ☐ Canceled", 40, 100, 200))])
     ticked, seen, any_box = ticked_options(none, ["completed", "canceled"])
