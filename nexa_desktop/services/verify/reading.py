@@ -41,6 +41,8 @@ def norm(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     text = text.replace("’", "'").replace("–", "-").replace("—", "-")
     text = re.sub(r"\s*/\s*", "/", text)
+    text = re.sub(r"(?<=[a-z])'s\b", "", text)  # "Contractor's Representative"
+    text = re.sub(r"(?<=[a-z])\.", "", text)  # "Notif. No." -> "notif no"
     return _SPACES.sub(" ", text).strip()
 
 
@@ -229,7 +231,41 @@ def value_has_shape(value: str, shape: str) -> bool:
 
 
 def read_value(view: DocView, hit: LabelHit, shape: str, known_labels: Sequence[str]) -> ValueResult:
-    """The value of the field whose label is ``hit``: beside it, to its right, above or below."""
+    """The value of the field whose label is ``hit``: beside it, to its right, above or below.
+
+    Fillable forms may carry the value only in a form field: a filled field beside or above the
+    label counts even when the page shows blank underscores.
+    """
+    result = _read_printed_value(view, hit, shape, known_labels)
+    if result.value:
+        return result
+    filled = _form_value_near(view, hit.seg)
+    if filled and value_has_shape(filled, shape):
+        return ValueResult(True, filled, hit, hit.seg.page, f"{filled} / {hit.seg.text}")
+    return result
+
+
+def _form_value_near(view: DocView, seg: Seg) -> str:
+    """A filled text form field on the label's row (to its right) or just above it."""
+    b = seg.box
+    best: tuple[float, str] | None = None
+    for fv in view.pages[seg.page].form_values:
+        if fv.kind != "text" or fv.box is None or not fv.value.strip():
+            continue
+        o = fv.box
+        same_row = min(o.y1, b.y1) - max(o.y0, b.y0) > 0.3 * min(o.height, b.height) and o.x0 - b.x0 >= 0
+        above = b.y0 - o.y1 <= 26 and o.y1 <= b.y0 + 3 and min(o.x1, b.x1 + 20) - max(o.x0, b.x0 - 20) > 0
+        if not (same_row or above):
+            continue
+        distance = (o.x0 - b.x1) if same_row else (b.y0 - o.y1)
+        if same_row and distance > 260:
+            continue
+        if best is None or distance < best[0]:
+            best = (distance, fv.value.strip())
+    return best[1] if best else ""
+
+
+def _read_printed_value(view: DocView, hit: LabelHit, shape: str, known_labels: Sequence[str]) -> ValueResult:
     seg = hit.seg
     value = leading_value(hit.rest)
     snippet = seg.text
@@ -301,6 +337,16 @@ def ticked_options(view: DocView, options: Sequence[str], *, start: int = 0) -> 
                 w.replace(" ", "") in norm(fv.name).replace(" ", "") for w in wanted
             ):
                 return True, seen, True
+    # a ticked form check box on the row of an option (field names are often "Check Box12")
+    for seg in view.segs:
+        if seg.order < start or not any(option in seg.low for option in wanted):
+            continue
+        for fv in view.pages[seg.page].form_values:
+            if fv.kind != "checkbox" or fv.box is None:
+                continue
+            o, b = fv.box, seg.box
+            if min(o.y1, b.y1) - max(o.y0, b.y0) > 0 and b.x0 - 30 <= o.x0 <= b.x1:
+                return True, [seg], True
     return False, seen, any_box
 
 
@@ -405,6 +451,8 @@ def _marks_in(marks: Sequence[Mark], zone: Box) -> bool:
             continue  # table frames, page backgrounds
         if mark.kind == "ink" and (b.height < 2.5 or b.width < 2.5):
             continue  # the signature rule itself, or a dot
+        if mark.kind == "ink" and b.y1 >= zone.y1 - 1 and b.width >= 0.9 * zone.width:
+            continue  # a table cell framing the label, not something drawn on the line
         if _inside(b, zone):
             return True
     return False
