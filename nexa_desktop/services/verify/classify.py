@@ -167,7 +167,8 @@ def _title_hit(title: str, row: str, words: frozenset[str], squeezed: str) -> fl
             break
         start = idx + 1
     if idx >= 0:
-        return 1.0 if len(row[:idx].split()) <= 3 else 0.5
+        prefix_words = len(row[:idx].split())
+        return 1.0 if prefix_words == 0 else 0.85 if prefix_words <= 3 else 0.5
     title_squeezed = title.replace(" ", "")
     if len(title_squeezed) >= 10 and title_squeezed in squeezed[: len(title_squeezed) + 16]:
         return 0.9  # spaces lost by OCR or odd character spacing ("Distribut ion Unit Price")
@@ -335,6 +336,21 @@ class PageClassifier:
                 and top_rule < 0.6
                 and (_continues(f.page_of) or _to_be_continued(feats[index - 1].page_of))
             )
+            untitled = prev is not None and prev.doc_type != "other" and top_rule < 0.3 and best_score < 0.45
+            if untitled and not continuation and prev is not None:
+                # no title of its own right after a known document: most likely its next page
+                labels.append(
+                    PageLabel(
+                        page.file,
+                        page.page,
+                        prev.doc_type,
+                        0.55,
+                        page.source,
+                        best_type,
+                        "no title; follows the previous page",
+                    )
+                )
+                continue
             if continuation and prev is not None:
                 labels.append(
                     PageLabel(
