@@ -20,6 +20,7 @@ from nexa_desktop.domain.verify import (
 )
 from nexa_desktop.services.verify.reading import (
     DocView,
+    form_value_near,
     norm,
     read_value,
     row_tick,
@@ -250,14 +251,21 @@ class PackageChecker:
                 kind = _last_label(seg.low + " ", pm_labels, notif_labels, whole=True)
                 if kind is None:
                     continue
-                for direction in ("above", "below"):
-                    for other in view.neighbours(seg, direction=direction, max_gap=16):
-                        m2 = re.fullmatch(r"(?:PM[-\s]?)?(\d{8}|\d{9})", other.text.strip(), re.IGNORECASE)
-                        if m2:
-                            number = m2.group(1)
-                            target = pms if len(number) == 8 else notifs
-                            target.setdefault(number, set()).add(page_index)
-                            snippets.setdefault(number, f"{other.text} / {seg.text}")
+                candidates = [
+                    (near[0].text.strip(), f"{near[0].text} / {seg.text}")
+                    for direction in ("above", "below")
+                    if (near := view.neighbours(seg, direction=direction, max_gap=16))
+                ]
+                filled = form_value_near(view, seg)  # fillable forms: the value is only in the field
+                if filled:
+                    candidates.insert(0, (filled, f"{seg.text} {filled}"))
+                for text, snippet in candidates:
+                    m2 = re.fullmatch(r"(?:PM[-\s]?)?(\d{8}|\d{9})", text, re.IGNORECASE)
+                    if m2:
+                        number = m2.group(1)
+                        target = pms if len(number) == 8 else notifs
+                        target.setdefault(number, set()).add(page_index)
+                        snippets.setdefault(number, snippet)
                         break
         return pms, notifs, snippets
 

@@ -12,7 +12,7 @@ from nexa_desktop.domain.verify import Box, Mark, PageContent, TextLine
 
 _SPACES = re.compile(r"\s+")
 _UNDERSCORES = re.compile(r"^[_\s.\-]{3,}$")
-_TICKED = r"(?:\[\s*[xX✓✔✗✘■●]\s*\]|☒|☑|✅|■|\(\s*[xX]\s*\))"
+_TICKED = r"(?:\[\s*[xX✓✔✗✘■●]\s*\]|☒|☑|✅|■|✓|✔|\(\s*[xX]\s*\))"
 _UNTICKED = r"(?:\[\s*\]|☐|□|\(\s*\))"
 TICKED_RE = re.compile(_TICKED)
 UNTICKED_RE = re.compile(_UNTICKED)
@@ -223,9 +223,20 @@ def leading_value(rest: str) -> str:
     return cut.strip()
 
 
-def value_has_shape(value: str, shape: str) -> bool:
+#: Shapes a whole run must have when it stands alone as a field's value (not after a colon).
+WHOLE_SHAPES: dict[str, re.Pattern[str]] = {
+    "lan_id": re.compile(r"^[A-Za-z0-9]{4}$"),
+    "pm": re.compile(r"^(?:PM[-\s]?)?\d{8}$", re.IGNORECASE),
+    "notification": re.compile(r"^\d{9}$"),
+    "name": re.compile(r"^[A-Za-z][A-Za-z.'\-]*(?:\s+[A-Za-z][A-Za-z.'\-]*){0,4}$"),
+}
+
+
+def value_has_shape(value: str, shape: str, *, whole: bool = False) -> bool:
     if not value or is_blank_line(value) or value.startswith("_"):
         return False
+    if whole and shape in WHOLE_SHAPES:
+        return bool(WHOLE_SHAPES[shape].match(value.strip()))
     pattern = SHAPES.get(shape, SHAPES["any"])
     return bool(pattern.match(value.strip()))
 
@@ -239,13 +250,13 @@ def read_value(view: DocView, hit: LabelHit, shape: str, known_labels: Sequence[
     result = _read_printed_value(view, hit, shape, known_labels)
     if result.value:
         return result
-    filled = _form_value_near(view, hit.seg)
+    filled = form_value_near(view, hit.seg)
     if filled and value_has_shape(filled, shape):
         return ValueResult(True, filled, hit, hit.seg.page, f"{filled} / {hit.seg.text}")
     return result
 
 
-def _form_value_near(view: DocView, seg: Seg) -> str:
+def form_value_near(view: DocView, seg: Seg) -> str:
     """A filled text form field on the label's row (to its right) or just above it."""
     b = seg.box
     best: tuple[float, str] | None = None
@@ -277,20 +288,24 @@ def _read_printed_value(view: DocView, hit: LabelHit, shape: str, known_labels: 
         if value.endswith(":") or re.match(r"^[A-Za-z][A-Za-z /#&.'-]{0,30}:", value):
             return ValueResult(True, "", hit, seg.page, snippet)  # the next label follows at once
         return ValueResult(True, value if value_has_shape(value, shape) else "", hit, seg.page, snippet)
+    # The value sits in another run: beside it (a column to the right), above it (a line over the
+    # label) or below it. Take the nearest run in each direction that has the field's shape.
     directions = ("right", "below", "above") if hit.colon else ("above", "right", "below")
+    blank = ""
     for direction in directions:
-        for other in view.neighbours(
-            seg, direction=direction, max_gap=26.0 if direction == "above" else 16.0
-        ):
-            text = other.text.strip()
-            if is_blank_line(text):
-                return ValueResult(True, "", hit, seg.page, f"{text} / {snippet}")
-            if view.is_label_text(other, known_labels) or text.endswith(":"):
-                break
-            if direction == "right" and hit.start > 0 and not hit.colon:
-                break
-            ok = value_has_shape(text, shape)
-            return ValueResult(True, text if ok else "", hit, seg.page, f"{text} / {snippet}")
+        near = view.neighbours(seg, direction=direction, max_gap=26.0 if direction == "above" else 16.0)
+        if not near:
+            continue
+        text = near[0].text.strip()
+        if is_blank_line(text):
+            blank = blank or text
+            continue
+        if view.is_label_text(near[0], known_labels) or text.endswith(":"):
+            continue
+        if value_has_shape(text, shape, whole=True):
+            return ValueResult(True, text, hit, seg.page, f"{text} / {snippet}")
+    if blank:
+        return ValueResult(True, "", hit, seg.page, f"{blank} / {snippet}")
     for page_value in view.pages[seg.page].form_values:
         if (
             page_value.kind == "text"
@@ -409,6 +424,18 @@ def signature_present(view: DocView, hit: LabelHit, known_labels: Sequence[str])
                 return True, f"{text} / {seg.text}"
     if page.source == "text" and _marks_in(page.marks, zone):
         return True, f"[drawn or pasted signature] / {seg.text}"
+    beside = _beside_zone(view, seg, known_labels)
+    for other in view.segs:
+        if other.page == seg.page and other is not seg and _inside(other.box, beside):
+            text = other.text.strip()
+            if (
+                not is_blank_line(text)
+                and not view.is_label_text(other, known_labels)
+                and _SIGNED_TEXT.search(text)
+            ):
+                return True, f"{seg.text} {text}"
+    if page.source == "text" and _marks_in(page.marks, beside):
+        return True, f"{seg.text} [drawn or pasted signature]"
     for fv in page.form_values:
         if fv.kind == "signature" and (fv.box is None or _inside(fv.box, zone)):
             return True, f"[signed signature field] / {seg.text}"
@@ -429,6 +456,16 @@ def _signature_zone(view: DocView, seg: Seg) -> Box:
             x0, x1 = min(x0, other.box.x0 - 6), max(x1, other.box.x1 + 6)
             break
     return Box(x0, b.y0 - 34, x1, b.y0 + 1.5)
+
+
+def _beside_zone(view: DocView, seg: Seg, known_labels: Sequence[str]) -> Box:
+    """The space right of a signature label on its row, up to the next label ("Signature: ____")."""
+    b = seg.box
+    limit = b.x1 + 260
+    for other in view.neighbours(seg, direction="right"):
+        if view.is_label_text(other, known_labels):
+            limit = min(limit, other.box.x0 - 4)
+    return Box(b.x1 + 2, b.y0 - 12, max(b.x1 + 3, limit), b.y1 + 4)
 
 
 def _inside(box: Box, zone: Box) -> bool:
