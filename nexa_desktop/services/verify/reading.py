@@ -21,7 +21,8 @@ _BOX_AFTER = re.compile(rf"^\s*({_TICKED}|{_UNTICKED})")
 _NEXT_LABEL = re.compile(r"\s(?=[A-Za-z][A-Za-z0-9/#&.'()\- ]{0,40}:)")
 #: Extraction joins far-apart runs of one visual line with three spaces; we read them apart.
 _COLUMN_GAP = re.compile(r"\s{3,}")
-_LABEL_WORDS = re.compile(r"[A-Za-z][A-Za-z '&/()#.-]*")
+_LABEL_WORDS = re.compile(r"[A-Za-z(][A-Za-z '&/()#.-]*")
+_LABEL_TAIL = re.compile(r"^[A-Za-z(][A-Za-z '&/()#.-]{0,40}?:\s*")
 
 SHAPES: dict[str, re.Pattern[str]] = {
     "lan_id": re.compile(r"^[A-Za-z0-9]{4}\b"),
@@ -250,29 +251,34 @@ def read_value(view: DocView, hit: LabelHit, shape: str, known_labels: Sequence[
     result = _read_printed_value(view, hit, shape, known_labels)
     if result.value:
         return result
-    filled = form_value_near(view, hit.seg)
-    if filled and value_has_shape(filled, shape):
+    filled = form_value_near(view, hit.seg, shape)
+    if filled:
         return ValueResult(True, filled, hit, hit.seg.page, f"{filled} / {hit.seg.text}")
     return result
 
 
-def form_value_near(view: DocView, seg: Seg) -> str:
-    """A filled text form field on the label's row (to its right) or just above it."""
+def form_value_near(view: DocView, seg: Seg, shape: str = "any") -> str:
+    """A filled text form field with the field's shape on the label's row (to its right) or just
+    above it, the best aligned first."""
     b = seg.box
     best: tuple[float, str] | None = None
     for fv in view.pages[seg.page].form_values:
-        if fv.kind != "text" or fv.box is None or not fv.value.strip():
+        value = fv.value.strip()
+        if fv.kind != "text" or fv.box is None or not value or not value_has_shape(value, shape):
             continue
         o = fv.box
-        same_row = min(o.y1, b.y1) - max(o.y0, b.y0) > 0.3 * min(o.height, b.height) and o.x0 - b.x0 >= 0
-        above = b.y0 - o.y1 <= 26 and o.y1 <= b.y0 + 3 and min(o.x1, b.x1 + 20) - max(o.x0, b.x0 - 20) > 0
-        if not (same_row or above):
-            continue
-        distance = (o.x0 - b.x1) if same_row else (b.y0 - o.y1)
-        if same_row and distance > 260:
+        overlap_y = min(o.y1, b.y1) - max(o.y0, b.y0)
+        overlap_x = min(o.x1, b.x1) - max(o.x0, b.x0)
+        if overlap_y > 0.3 * min(o.height, b.height) and o.x0 >= b.x0:
+            distance = max(0.0, o.x0 - b.x1)  # same row, to the right
+            if distance > 260:
+                continue
+        elif 0 <= b.y0 - o.y1 <= 26 and overlap_x >= 0.3 * min(b.width, o.width):
+            distance = b.y0 - o.y1 - 0.01 * overlap_x  # just above, the best aligned wins
+        else:
             continue
         if best is None or distance < best[0]:
-            best = (distance, fv.value.strip())
+            best = (distance, value)
     return best[1] if best else ""
 
 
@@ -280,8 +286,14 @@ def _read_printed_value(view: DocView, hit: LabelHit, shape: str, known_labels: 
     seg = hit.seg
     value = leading_value(hit.rest)
     snippet = seg.text
-    if value and not hit.colon and ":" not in seg.text and _LABEL_WORDS.fullmatch(value):
-        value = ""  # the label is longer than ours ("Date Field Verified"): its value sits elsewhere
+    if not hit.colon:
+        longer = _LABEL_TAIL.match(hit.rest)
+        if longer:  # the label is longer than ours ("Date Field Verified: 06/25/2025", "No.: 123")
+            value = leading_value(hit.rest[longer.end() :])
+            if not value:
+                hit = LabelHit(seg, hit.label, hit.start, len(seg.low), True, "")
+        elif value and _LABEL_WORDS.fullmatch(value):
+            value = ""  # "Date Field Verified", "Name (Print)": the value sits in another run
     if value:
         if value.startswith("_") or is_blank_line(value):
             return ValueResult(True, "", hit, seg.page, snippet)
