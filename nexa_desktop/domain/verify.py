@@ -149,7 +149,8 @@ FormValueKind = Literal["text", "checkbox", "signature"]
 
 @dataclass(frozen=True, slots=True)
 class FormValue:
-    """A filled AcroForm widget: fillable forms may carry their values only here."""
+    """An AcroForm widget's value: filled text fields, check boxes (``"on"``/``"off"``), signed
+    signature fields. Fillable forms may carry their values only here."""
 
     name: str
     value: str
@@ -173,6 +174,8 @@ class PageContent:
     marks: list[Mark] = field(default_factory=list)
     form_values: list[FormValue] = field(default_factory=list)
     source: TextSource = "text"
+    #: Whether the PDF page itself carries text (a scan does not, even when OCR reads it).
+    text_layer: bool = True
 
     @property
     def text(self) -> str:

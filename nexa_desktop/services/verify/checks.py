@@ -140,8 +140,8 @@ class PackageChecker:
     def unreadable(self, pages: Sequence[PageContent]) -> list[Finding]:
         out = []
         for page in pages:
-            if page.source == "text":
-                continue
+            if page.text_layer:
+                continue  # the README's rule: only pages with no text layer are unreadable
             ref = PageRef(page.file, page.page)
             if page.source == "ocr":
                 msg = (
@@ -538,7 +538,11 @@ def _form_tick_near(page: PageContent, row: Sequence[object]) -> bool | None:
         return None
     y0 = min(s.box.y0 for s in segs)  # type: ignore[attr-defined]
     y1 = max(s.box.y1 for s in segs)  # type: ignore[attr-defined]
-    for fv in page.form_values:
-        if fv.kind == "checkbox" and fv.box is not None and fv.box.y0 <= y1 + 2 and fv.box.y1 >= y0 - 2:
-            return True
-    return None
+    states = [
+        fv.value == "on"
+        for fv in page.form_values
+        if fv.kind == "checkbox" and fv.box is not None and fv.box.y0 <= y1 + 2 and fv.box.y1 >= y0 - 2
+    ]
+    if not states:
+        return None
+    return any(states)

@@ -401,7 +401,8 @@ def _group_lines(runs: list[_Run]) -> list[TextLine]:
                 continue
             if previous is not None:
                 gap = (member.x0 - previous.x1) / min(member.height, previous.height)
-                if gap > WIDE_GAP:
+                blank_edge = _is_blank(piece) != _is_blank("".join(pieces))
+                if gap > WIDE_GAP or (blank_edge and gap > SPACE_GAP):
                     result.append(_line_of(group, pieces))
                     group, pieces = [], []
                 elif not -0.25 <= gap <= SPACE_GAP:
@@ -413,6 +414,12 @@ def _group_lines(runs: list[_Run]) -> list[TextLine]:
             result.append(_line_of(group, pieces))
     result.sort(key=lambda line: (round(line.box.cy, 1), line.box.x0))
     return result
+
+
+def _is_blank(text: str) -> bool:
+    """A run of underscores (an empty field or signature line) stays apart from the text beside it."""
+    stripped = text.strip()
+    return len(stripped) >= 3 and set(stripped) <= {"_", " "}
 
 
 def _line_of(members: list[_Run], pieces: list[str]) -> TextLine:
@@ -705,9 +712,8 @@ def _form_value(formenv: Any, annot: Any, box: Box | None) -> FormValue | None:
         )
         return FormValue(name, value, "text", box) if value else None
     if field_type in _CHECK_FIELDS:
-        return (
-            FormValue(name, "on", "checkbox", box) if pdfium_c.FPDFAnnot_IsChecked(formenv, annot) else None
-        )
+        ticked = pdfium_c.FPDFAnnot_IsChecked(formenv, annot)
+        return FormValue(name, "on" if ticked else "off", "checkbox", box)
     if field_type == pdfium_c.FPDF_FORMFIELD_SIGNATURE:
         return FormValue(name, "signed", "signature", box) if _is_signed(annot) else None
     return None
@@ -800,6 +806,18 @@ def _page_size(page: Any) -> tuple[float, float]:
         return 0.0, 0.0
 
 
+def _dominant_turn(runs: list[_Run]) -> int:
+    """The direction most of the page's text runs in, when it is not left to right (else 0)."""
+    weight: dict[int, int] = {}
+    for run in runs:
+        weight[run.angle] = weight.get(run.angle, 0) + sum(len(p) for p in run.parts)
+    total = sum(weight.values())
+    if total < 20:
+        return 0
+    angle, top = max(weight.items(), key=lambda kv: kv[1])
+    return angle if angle in (90, 180, 270) and top >= 0.6 * total else 0
+
+
 def _read_page(
     page: Any,
     index: int,
@@ -813,10 +831,23 @@ def _read_page(
         rotation = int(page.get_rotation())
     except Exception:
         rotation = 0
-    frame = _Frame.for_page(page.get_bbox(), rotation)
+    bbox = page.get_bbox()
+    frame = _Frame.for_page(bbox, rotation)
     textpage = page.get_textpage()
     try:
         runs, letters = _text_runs(textpage, frame, rotation)
+        turn = _dominant_turn(runs)
+        if turn:
+            # Upright content shown sideways (or a page whose text all runs down it): read it in
+            # the text's own frame so lines, columns and "value above label" work as on paper.
+            for candidate in ((rotation + turn) % 360, (rotation - turn) % 360):
+                turned_frame = _Frame.for_page(bbox, candidate)
+                turned_runs, turned_letters = _text_runs(textpage, turned_frame, candidate)
+                if _dominant_turn(turned_runs) == 0:
+                    rotation, frame, runs, letters = candidate, turned_frame, turned_runs, turned_letters
+                    if turn in (90, 270):
+                        width, height = height, width
+                    break
     finally:
         textpage.close()
     lines = _group_lines(runs)
@@ -837,6 +868,7 @@ def _read_page(
     page_area = max(width * height, 1.0)
     scanned = letters < SPARSE_TEXT_CHARS and collector.image_area >= SCAN_COVERAGE * page_area
     outlined = letters < OUTLINED_TEXT_CHARS and collector.paths >= OUTLINED_PATHS
+    content.text_layer = letters >= MIN_TEXT_CHARS and not scanned
     if letters >= MIN_TEXT_CHARS and not scanned and not outlined:
         return content
     if ocr:

@@ -21,6 +21,7 @@ _BOX_AFTER = re.compile(rf"^\s*({_TICKED}|{_UNTICKED})")
 _NEXT_LABEL = re.compile(r"\s(?=[A-Za-z][A-Za-z0-9/#&.'()\- ]{0,40}:)")
 #: Extraction joins far-apart runs of one visual line with three spaces; we read them apart.
 _COLUMN_GAP = re.compile(r"\s{3,}")
+_FIELD_TEXT = re.compile(r"^[A-Za-z][\w /#&.'()-]{0,30}:")
 _LABEL_WORDS = re.compile(r"[A-Za-z(][A-Za-z '&/()#.-]*")
 _LABEL_TAIL = re.compile(r"^[A-Za-z(][A-Za-z '&/()#.-]{0,40}?:\s*")
 
@@ -181,8 +182,9 @@ class DocView:
         )
 
     def neighbours(self, seg: Seg, *, direction: str, max_gap: float = 24.0) -> list[Seg]:
-        """Runs directly above, below or to the right of ``seg`` on its page, nearest first."""
-        out: list[tuple[float, Seg]] = []
+        """Runs directly above, below or to the right of ``seg`` on its page, nearest first (and,
+        at the same distance, the one best aligned with it)."""
+        out: list[tuple[float, float, Seg]] = []
         b = seg.box
         for other in self.segs:
             if other.page != seg.page or other is seg:
@@ -191,16 +193,16 @@ class DocView:
             if direction == "right":
                 same_row = abs(o.cy - b.cy) <= max(3.0, 0.6 * b.height)
                 if same_row and o.x0 >= b.x1 - 1 and o.x0 - b.x1 <= 220:
-                    out.append((o.x0 - b.x1, other))
+                    out.append((o.x0 - b.x1, 0.0, other))
                 continue
-            overlap = min(o.x1, b.x1 + 20) - max(o.x0, b.x0 - 20)
-            if overlap <= 0:
+            overlap = min(o.x1, b.x1) - max(o.x0, b.x0)
+            if overlap <= 0 and not (b.x0 - 20 <= o.cx <= b.x1 + 20):
                 continue
             if direction == "above" and o.y1 <= b.y0 + 2 and b.y0 - o.y1 <= max_gap:
-                out.append((b.y0 - o.y1, other))
+                out.append((round((b.y0 - o.y1) / 3), -overlap, other))
             elif direction == "below" and o.y0 >= b.y1 - 2 and o.y0 - b.y1 <= max_gap:
-                out.append((o.y0 - b.y1, other))
-        return [s for _, s in sorted(out, key=lambda t: t[0])]
+                out.append((round((o.y0 - b.y1) / 3), -overlap, other))
+        return [s for _, _, s in sorted(out, key=lambda t: (t[0], t[1]))]
 
 
 def _raw_after(raw: str, low: str, end: int) -> str:
@@ -302,8 +304,12 @@ def _read_printed_value(view: DocView, hit: LabelHit, shape: str, known_labels: 
         return ValueResult(True, value if value_has_shape(value, shape) else "", hit, seg.page, snippet)
     # The value sits in another run: beside it (a column to the right), above it (a line over the
     # label) or below it. Take the nearest run in each direction that has the field's shape.
-    directions = ("right", "below", "above") if hit.colon else ("above", "right", "below")
+    # "Label:" is followed by its value (beside or under it); a bare label sits under its value.
+    directions: tuple[str, ...] = ("right", "below") if hit.colon else ("above", "right", "below")
     blank = ""
+    if _rule_beside(view, seg):
+        blank = "[empty line]"
+        directions = tuple(d for d in directions if d != "below")
     for direction in directions:
         near = view.neighbours(seg, direction=direction, max_gap=26.0 if direction == "above" else 16.0)
         if not near:
@@ -314,6 +320,11 @@ def _read_printed_value(view: DocView, hit: LabelHit, shape: str, known_labels: 
             continue
         if view.is_label_text(near[0], known_labels) or text.endswith(":"):
             continue
+        if direction == "below" and (
+            _FIELD_TEXT.match(text)
+            or (abs(near[0].box.x0 - seg.box.x0) < 3 and view.neighbours(near[0], direction="right"))
+        ):
+            continue  # the next row's label ("Address / GPS: ...", a label column), not our value
         if value_has_shape(text, shape, whole=True):
             return ValueResult(True, text, hit, seg.page, f"{text} / {snippet}")
     if blank:
@@ -358,13 +369,14 @@ def ticked_options(view: DocView, options: Sequence[str], *, start: int = 0) -> 
                 seen.append(seg)
                 if TICKED_RE.fullmatch(box.group(1).strip()):
                     return True, [seg], True
+    # fillable forms: ticked check box fields named after an option, or on an option's row
     for page in view.pages:
         for fv in page.form_values:
-            if fv.kind == "checkbox" and any(
-                w.replace(" ", "") in norm(fv.name).replace(" ", "") for w in wanted
-            ):
-                return True, seen, True
-    # a ticked form check box on the row of an option (field names are often "Check Box12")
+            named = any(w.replace(" ", "") in norm(fv.name).replace(" ", "") for w in wanted)
+            if fv.kind == "checkbox" and named:
+                any_box = True
+                if fv.value == "on":
+                    return True, seen, True
     for seg in view.segs:
         if seg.order < start or not any(option in seg.low for option in wanted):
             continue
@@ -373,7 +385,10 @@ def ticked_options(view: DocView, options: Sequence[str], *, start: int = 0) -> 
                 continue
             o, b = fv.box, seg.box
             if min(o.y1, b.y1) - max(o.y0, b.y0) > 0 and b.x0 - 30 <= o.x0 <= b.x1:
-                return True, [seg], True
+                any_box = True
+                seen.append(seg)
+                if fv.value == "on":
+                    return True, [seg], True
     return False, seen, any_box
 
 
@@ -424,19 +439,26 @@ def signature_present(view: DocView, hit: LabelHit, known_labels: Sequence[str])
             return False, seg.text
         if _SIGNED_TEXT.search(value):
             return True, seg.text
+    beside = _beside_zone(view, seg, known_labels)
+    # "Signature: ________" or a rule drawn beside the label: the signature belongs there, and
+    # whatever sits above the label is the previous row of the form.
+    line_beside = any(
+        o.box.x0 >= seg.box.x1 - 2 and _inside(o.box, beside) and is_blank_line(o.text)
+        for o in view.segs
+        if o.page == seg.page
+    ) or any(_is_rule(m) and m.box.x0 >= seg.box.x1 - 2 and _inside(m.box, beside) for m in page.marks)
     zone = _signature_zone(view, seg)
-    for other in view.segs:
+    for other in [] if line_beside else view.segs:
         if other.page != seg.page or other is seg:
             continue
-        if _inside(other.box, zone):
+        if _inside(other.box, zone) and seg.box.y0 - other.box.y1 <= 20:
             text = other.text.strip()
             if is_blank_line(text) or view.is_label_text(other, known_labels):
                 continue
             if _SIGNED_TEXT.search(text):
                 return True, f"{text} / {seg.text}"
-    if page.source == "text" and _marks_in(page.marks, zone):
+    if not line_beside and page.source == "text" and _marks_in(page.marks, zone):
         return True, f"[drawn or pasted signature] / {seg.text}"
-    beside = _beside_zone(view, seg, known_labels)
     for other in view.segs:
         if other.page == seg.page and other is not seg and _inside(other.box, beside):
             text = other.text.strip()
@@ -467,7 +489,7 @@ def _signature_zone(view: DocView, seg: Seg) -> Box:
         if is_blank_line(other.text):
             x0, x1 = min(x0, other.box.x0 - 6), max(x1, other.box.x1 + 6)
             break
-    return Box(x0, b.y0 - 34, x1, b.y0 + 1.5)
+    return Box(x0, b.y0 - 30, x1, b.y0 + 1.5)
 
 
 def _beside_zone(view: DocView, seg: Seg, known_labels: Sequence[str]) -> Box:
@@ -477,7 +499,31 @@ def _beside_zone(view: DocView, seg: Seg, known_labels: Sequence[str]) -> Box:
     for other in view.neighbours(seg, direction="right"):
         if view.is_label_text(other, known_labels):
             limit = min(limit, other.box.x0 - 4)
-    return Box(b.x1 + 2, b.y0 - 12, max(b.x1 + 3, limit), b.y1 + 4)
+    return Box(b.x1 + 2, b.y0 - 6, max(b.x1 + 3, limit), b.y1 + 4)
+
+
+def _is_rule(mark: Mark) -> bool:
+    """A thin horizontal stroke: a signature or field line, not handwriting."""
+    return mark.kind == "ink" and mark.box.height < 2.5 and mark.box.width >= 30
+
+
+def _rule_beside(view: DocView, seg: Seg) -> bool:
+    """An empty field drawn as a line right after its label (nothing written on it)."""
+    b = seg.box
+    for mark in view.pages[seg.page].marks:
+        m = mark.box
+        if _is_rule(mark) and 0 <= m.x0 - b.x1 <= 40 and b.y0 <= m.cy <= b.y1 + 5:
+            written = any(
+                o.page == seg.page
+                and o is not seg
+                and o.box.x0 >= m.x0 - 4
+                and o.box.x0 < m.x1
+                and abs(o.box.cy - b.cy) <= max(6.0, b.height)
+                for o in view.segs
+            )
+            if not written:
+                return True
+    return False
 
 
 def _inside(box: Box, zone: Box) -> bool:
