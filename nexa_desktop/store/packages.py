@@ -267,3 +267,9 @@ def list_exemplars(conn: Connection, limit: int | None = None) -> list[tuple[str
     rows = [(r.doc_type, r.text) for r in conn.execute(query)]
     rows.reverse()
     return rows
+
+
+def delete_exemplar(conn: Connection, exemplar_id: int) -> bool:
+    """Forget one re-labelled page (its correction was undone); False when it was not there."""
+    result = conn.execute(delete(page_exemplars).where(page_exemplars.c.id == exemplar_id))
+    return bool(result.rowcount)

@@ -315,6 +315,7 @@ def test_correcting_a_page_type_rechecks_learns_and_undoes(
         qtbot.keyClick(page.strip, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert page.strip_model.label(5).doc_type == "ccsc" and page.overrides() == {}
     assert any(f.code == "SAFETY_ITEM_UNCHECKED" and ccsc in f.pages for f in finding_rows(page))
+    qtbot.waitUntil(lambda: intake.load_exemplars(sqlite_db) == [], timeout=10000)  # undo forgets it too
 
     # the preview's combo corrects the page it shows, too
     page.preview.type_combo.setFocus()

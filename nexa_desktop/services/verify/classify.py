@@ -264,6 +264,20 @@ class PageClassifier:
             self._add(doc_type, text)
         return text
 
+    def forget(self, doc_type: str, text: str) -> bool:
+        """Take back the latest exemplar learned with this type and text (an undone correction)."""
+        with self._lock:
+            for index in range(len(self._ex_types) - 1, -1, -1):
+                if (
+                    self._ex_learned[index]
+                    and self._ex_types[index] == doc_type
+                    and self._ex_texts[index] == text
+                ):
+                    del self._ex_types[index], self._ex_texts[index], self._ex_learned[index]
+                    self._ex_matrix = None
+                    return True
+        return False
+
     def warm_up(self) -> None:
         if self.embedder is not None:
             self._exemplar_matrix()

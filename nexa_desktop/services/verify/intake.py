@@ -205,3 +205,9 @@ def load_exemplars(db: Database, limit: int | None = None) -> list[tuple[str, st
     """``(doc_type, text)`` of every re-labelled page, newest last (only the newest ``limit``)."""
     with db.connect() as conn:
         return store.list_exemplars(conn, limit)
+
+
+def delete_exemplar(db: Database, exemplar_id: int) -> bool:
+    """Forget a re-labelled page (the user undid the correction)."""
+    with db.begin() as conn:
+        return store.delete_exemplar(conn, exemplar_id)

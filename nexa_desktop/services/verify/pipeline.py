@@ -210,6 +210,10 @@ class Verifier:
         text = self.classifier.learn(doc_type, page)
         return doc_type, text
 
+    def forget(self, doc_type: str, text: str) -> bool:
+        """Undo :meth:`learn` (the user took the correction back)."""
+        return self.classifier.forget(doc_type, text)
+
     def page_content(self, report: Report, ref: PageRef) -> PageContent | None:
         contents = self._contents_of(report) or []
         return next((c for c in contents if c.file == ref.file and c.page == ref.page), None)

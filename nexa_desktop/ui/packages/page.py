@@ -112,6 +112,8 @@ class PackageVerifier(Protocol):
 
     def learn(self, report: Report, ref: PageRef, doc_type: str) -> tuple[str, str]: ...
 
+    def forget(self, doc_type: str, text: str) -> bool: ...
+
     def close(self) -> None: ...
 
 
@@ -167,12 +169,15 @@ class _Verified:
     known: dict[Path, intake.KnownFile] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Correction:
     ref: PageRef
     old_type: str
     new_type: str
     previous_override: str | None
+    #: What the classifier learned from the page, and the stored exemplar, so undo forgets both.
+    learned: tuple[str, str] | None = None
+    exemplar_id: int | None = None
 
 
 class PageStripView(QListView):
@@ -1014,9 +1019,10 @@ class PackagesPage(QWidget):
         old = self.strip_model.label(row).doc_type
         if old == doc_type:
             return
-        self._corrections.append(_Correction(ref, old, doc_type, self._overrides.get(ref)))
+        correction = _Correction(ref, old, doc_type, self._overrides.get(ref))
+        self._corrections.append(correction)
         self._set_override(ref, doc_type)
-        self._learn(ref, doc_type)
+        self._learn(correction)
         self.statusMessage.emit(
             f"Page {ref.page} of {ref.file} is now {doc_title(doc_type)}; re-checking (Ctrl+Z puts it back)."
         )
@@ -1035,6 +1041,7 @@ class PackagesPage(QWidget):
             index = len(self._corrections) - 1
         correction = self._corrections.pop(index)
         self._set_override(correction.ref, correction.previous_override)
+        self._forget(correction)
         ref = correction.ref
         self.statusMessage.emit(f"Page {ref.page} of {ref.file} is back to {doc_title(correction.old_type)}.")
 
@@ -1091,7 +1098,24 @@ class PackagesPage(QWidget):
             self.select_page(current)
         self.rechecked.emit(report)
 
-    def _learn(self, ref: PageRef, doc_type: str) -> None:
+    def _forget(self, correction: _Correction) -> None:
+        """Undo also takes the page back out of what the classifier learned (memory and database)."""
+        verifier = self._verifier
+        learned = correction.learned
+        if verifier is not None and learned is not None:
+            self.runner.read(verifier.forget, *learned)
+        if correction.exemplar_id is not None:
+            self.runner.write(
+                intake.delete_exemplar,
+                self.db,
+                correction.exemplar_id,
+                on_error=lambda exc: self.statusMessage.emit(
+                    f"The correction was not forgotten: {user_message(exc)}"
+                ),
+            )
+
+    def _learn(self, correction: _Correction) -> None:
+        ref, doc_type = correction.ref, correction.new_type
         base = self._base_report
         verifier = self._verifier
         if base is None or verifier is None:
@@ -1109,12 +1133,19 @@ class PackagesPage(QWidget):
                 learned_type, text = verifier.learn(latest, ref, doc_type)
             return learned_type, text, intake.hash_file(path), ref.page
 
+        def saved(exemplar_id: int | None) -> None:
+            correction.exemplar_id = exemplar_id
+            if correction not in self._corrections:
+                self._forget(correction)  # undone while it was being saved
+            self.exemplarSaved.emit(exemplar_id)
+
         def store(learned: tuple[str, str, str, int]) -> None:
+            correction.learned = (learned[0], learned[1])
             self.runner.write(
                 intake.save_exemplar,
                 self.db,
                 *learned,
-                on_done=self.exemplarSaved.emit,
+                on_done=saved,
                 on_error=lambda exc: self.statusMessage.emit(
                     f"The correction was not saved: {user_message(exc)}"
                 ),

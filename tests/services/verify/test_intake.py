@@ -198,3 +198,12 @@ def test_exemplars_refuse_unknown_types_and_skip_blank_pages(db: Database) -> No
         intake.save_exemplar(db, "ccsc", "text", "a" * 64, 0)
     assert intake.save_exemplar(db, "ccsc", "  \n ", "a" * 64, 1) is None
     assert intake.load_exemplars(db) == []
+
+
+def test_an_undone_correction_is_forgotten(sqlite_db: Database) -> None:
+    kept = intake.save_exemplar(sqlite_db, "ccsc", "completion standards checklist", "a" * 64, 1)
+    undone = intake.save_exemplar(sqlite_db, "other", "field notes", "b" * 64, 2)
+    assert kept is not None and undone is not None
+    assert intake.delete_exemplar(sqlite_db, undone) is True
+    assert intake.delete_exemplar(sqlite_db, undone) is False
+    assert intake.load_exemplars(sqlite_db) == [("ccsc", "completion standards checklist")]

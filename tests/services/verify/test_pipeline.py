@@ -113,3 +113,13 @@ def test_recheck_needs_a_report_from_this_session(verifier: Verifier, tmp_path: 
     report = verifier.verify(tmp_path / "x.pdf")
     with Verifier() as other, pytest.raises(LookupError):
         other.recheck(report, {PageRef("x.pdf", 1): "photos"})
+
+
+def test_forgetting_a_learned_page_takes_it_back(verifier: Verifier, tmp_path: Path) -> None:
+    _page_pdf(tmp_path / "w.pdf", "WOODPECKER DAMAGE SURVEY", ["Pole 1: two holes", "Pole 2: none"])
+    report = verifier.verify(tmp_path / "w.pdf")
+    before = report.pages[0].doc_type
+    learned = verifier.learn(report, report.pages[0].ref, "photos")
+    assert verifier.verify(tmp_path / "w.pdf").pages[0].doc_type == "photos"
+    assert verifier.forget(*learned) is True and verifier.forget(*learned) is False
+    assert verifier.verify(tmp_path / "w.pdf").pages[0].doc_type == before
