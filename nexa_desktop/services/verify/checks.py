@@ -62,8 +62,21 @@ class CheckResult:
     findings: list[Finding]
 
 
+def _named(doc_type: str | None) -> str:
+    """A document's name inside a sentence: "the crew materials", "the EC tag"."""
+    title = _title(doc_type)
+    first = title.split(" ", 1)[0]
+    return title if first.isupper() else title[:1].lower() + title[1:]
+
+
 def _title(doc_type: str | None) -> str:
     return DOC_TYPE_TITLES.get(doc_type or "", doc_type or "package")
+
+
+def _span(document: Document) -> str:
+    if document.start_page == document.end_page:
+        return f"p. {document.start_page}"
+    return f"pp. {document.start_page}-{document.end_page}"
 
 
 def _pages_label(refs: Sequence[PageRef]) -> str:
@@ -163,7 +176,8 @@ class PackageChecker:
                 doc_type,
                 None,
                 [],
-                f"The {_title(doc_type)} is required for a {rules.title.lower()} but is not in the package.",
+                f"The {_named(doc_type)} is required for this work type ({rules.title}) but is not in "
+                "the package.",
             )
             for doc_type in rules.required
             if doc_type not in present
@@ -182,8 +196,8 @@ class PackageChecker:
                     doc.document.doc_type,
                     None,
                     refs,
-                    f"The {_title(doc.document.doc_type)} appears twice: pages{_pages_label(refs)} repeat "
-                    f"{first.file} p. {first.start_page}-{first.end_page}. Remove the second copy.",
+                    f"The {_named(doc.document.doc_type)} appears twice: pages{_pages_label(refs)} repeat "
+                    f"{first.file} {_span(first)}. Remove the second copy.",
                 )
             )
         return out
@@ -205,8 +219,8 @@ class PackageChecker:
                         doc.document.doc_type,
                         None,
                         refs,
-                        f"The {_title(doc.document.doc_type)}{_pages_label(refs)} comes after the "
-                        f"{_title(best_doc.doc_type)}; PG&E order puts it before. Fix & export reorders it.",
+                        f"The {_named(doc.document.doc_type)}{_pages_label(refs)} comes after the "
+                        f"{_named(best_doc.doc_type)}; PG&E order puts it before. Fix & export reorders it.",
                     )
                 ]
             if rank > best_rank:
@@ -317,7 +331,7 @@ class PackageChecker:
                         doc.document.doc_type,
                         field_name,
                         refs,
-                        f"The {_title(doc.document.doc_type)} prints {title} {shown}, but the rest of the "
+                        f"The {_named(doc.document.doc_type)} prints {title} {shown}, but the rest of the "
                         f"package uses {majority}.",
                         [Evidence(doc.ref(page_indexes[0]), snippets.get(n, "")) for n in sorted(wrong)],
                     )
