@@ -92,15 +92,23 @@ def score_corpus(results: Sequence[tuple[dict[str, Any] | None, dict[str, Any]]]
     boundary_tp = boundary_pred = boundary_truth = 0
     failures = 0
     confusions: Counter[str] = Counter()
+    #: confidence band -> [correct, total]: how well the confidence predicts being right
+    bands: dict[str, list[int]] = {"<0.6 (needs review)": [0, 0], "0.6-0.9": [0, 0], ">=0.9": [0, 0]}
     for pred, truth in results:
         predicted = {(p["file"], p["page"]): p["doc_type"] for p in (pred or {}).get("pages", [])}
+        confidence = {(p["file"], p["page"]): p.get("confidence", 0.0) for p in (pred or {}).get("pages", [])}
         for page in truth["pages"]:
             pages_total += 1
-            got = predicted.get((page["file"], page["page"]))
+            key = (page["file"], page["page"])
+            got = predicted.get(key)
             per_type[page["doc_type"]][1] += 1
+            conf = float(confidence.get(key, 0.0))
+            band = bands["<0.6 (needs review)" if conf < 0.6 else "0.6-0.9" if conf < 0.9 else ">=0.9"]
+            band[1] += 1
             if got == page["doc_type"]:
                 pages_ok += 1
                 per_type[page["doc_type"]][0] += 1
+                band[0] += 1
             else:
                 confusions[f"{page['doc_type']}->{got}"] += 1
         if pred is None:
@@ -138,6 +146,10 @@ def score_corpus(results: Sequence[tuple[dict[str, Any] | None, dict[str, Any]]]
         else 0.0,
         "page_accuracy_by_type": {t: round(ok / tot, 4) for t, (ok, tot) in sorted(per_type.items())},
         "page_confusions": dict(confusions.most_common(10)),
+        "confidence_bands": {
+            name: {"pages": total, "accuracy": round(ok / total, 4) if total else None}
+            for name, (ok, total) in bands.items()
+        },
         "findings": _prf(sum(tp.values()), sum(fp.values()), sum(fn.values())),
         "findings_by_code": {c: _prf(tp[c], fp[c], fn[c]) for c in codes},
         "verdict_accuracy": round(verdict_ok / n, 4) if n else 0.0,
