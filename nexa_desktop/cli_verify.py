@@ -70,7 +70,7 @@ def run_verify(
         raise PackageNotFound(f"{path} holds no package folders or PDFs")
     failures = 0
     with (
-        Verifier(ocr=ocr, exemplars=_stored_exemplars()) as verifier,
+        Verifier(ocr=ocr, exemplars=_stored_exemplars(), warm=batch) as verifier,
         Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from pytestqt.qtbot import QtBot
 from nexa_desktop.domain.board import BoardConfig
 from nexa_desktop.domain.verify import Finding, PageLabel, PageRef
 from nexa_desktop.services.board import BoardService
+from nexa_desktop.services.complete.naming import RenameBatch
 from nexa_desktop.services.verify import intake
 from nexa_desktop.services.verify.classify import Embedder, PageClassifier
 from nexa_desktop.services.verify.pipeline import Verifier
@@ -34,7 +36,7 @@ from nexa_desktop.ui.packages.models import (
     ReviewFilterModel,
     pages_text,
 )
-from nexa_desktop.ui.packages.page import PackagesPage
+from nexa_desktop.ui.packages.page import PackagesPage, RenameDialog
 from nexa_desktop.ui.packages.thumbnails import ImageKey, PageImages
 from tests.ui.packages_helpers import PACKAGES, drop_paths, small_package, small_report
 
@@ -427,3 +429,106 @@ def test_packages_rail_entry_opens_the_page(
     assert window.pages.currentWidget() is window.packages
     assert window.packages.isVisible() and window.packages.strip.isVisible()
     window.close()
+
+
+# -- renaming files -----------------------------------------------------------------------------------
+
+
+def open_rename_dialog(qtbot: QtBot, page: PackagesPage) -> RenameDialog:
+    qtbot.mouseClick(page.rename_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.rename_dialog is not None and page.rename_dialog.isVisible(), timeout=10000)
+    assert page.rename_dialog is not None
+    return page.rename_dialog
+
+
+def rename_rows(dialog: RenameDialog) -> dict[str, str]:
+    model = dialog.model
+    return {model.index(r, 0).data(): model.index(r, 1).data() for r in range(model.rowCount())}
+
+
+def test_rename_files_previews_renames_rechecks_and_undoes(
+    qtbot: QtBot, page: PackagesPage, qtmodeltester: Any, tmp_path: Path
+) -> None:
+    package = Path(shutil.copytree(PACKAGES / "pkg-003", tmp_path / "pkg-003"))  # one PDF per document
+    original = sorted(p.name for p in package.glob("*.pdf"))
+    assert not page.rename_button.isEnabled(), "nothing to rename before a check"
+    check_by_drop(qtbot, page, package)
+    assert page.rename_button.isEnabled() and not page.undo_rename_button.isVisible()
+
+    # the preview lists every PDF: old name → new name, files that keep theirs in grey
+    dialog = open_rename_dialog(qtbot, page)
+    qtmodeltester.check(dialog.model)
+    rows = rename_rows(dialog)
+    assert sorted(rows) == original
+    assert rows["02_ECTAG.pdf"] == "131337916_ECTAG.pdf" and rows["16_CCSC_1.pdf"] == "43457425_CCSC_1.pdf"
+    assert rows["01_MISC.pdf"] == "01_MISC.pdf"
+    misc = dialog.model.index(0, 1)
+    assert misc.data(Qt.ItemDataRole.ForegroundRole).name() == "#78909c" and "Keeps its name" in misc.data(
+        Qt.ItemDataRole.ToolTipRole
+    )
+    assert dialog.model.index(1, 1).data(Qt.ItemDataRole.ForegroundRole) is None
+    assert dialog.ok_button.text() == "Rename 16 files" and dialog.ok_button.isEnabled()
+
+    # Cancel changes nothing
+    dialog.reject()
+    assert sorted(p.name for p in package.glob("*.pdf")) == original
+
+    # OK renames on disk, and the re-check shows the new names in the strip
+    dialog = open_rename_dialog(qtbot, page)
+    batches: list[RenameBatch] = []
+    page.renamed.connect(batches.append)
+    with qtbot.waitSignals([page.renamed, page.runFinished], timeout=VERIFY_TIMEOUT_MS):
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    [batch] = batches
+    assert len(batch.renamed) == 16 and not batch.skipped
+    renamed = sorted(p.name for p in package.glob("*.pdf"))
+    assert "131337916_ECTAG.pdf" in renamed and "02_ECTAG.pdf" not in renamed and "01_MISC.pdf" in renamed
+    assert page.report is not None and Path(page.report.root) == package.resolve()
+    assert sorted({label.file for label in page.strip_model.labels()}) == renamed
+    assert page.undo_rename_button.isVisible() and page.undo_rename_button.isEnabled()
+
+    # Ctrl+Shift+Z puts the old names back and checks again
+    page.strip.setFocus()
+    with qtbot.waitSignals([page.renameUndone, page.runFinished], timeout=VERIFY_TIMEOUT_MS):
+        qtbot.keyClick(
+            page.strip, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+        )
+    assert sorted(p.name for p in package.glob("*.pdf")) == original
+    assert sorted({label.file for label in page.strip_model.labels()}) == original
+    assert not page.undo_rename_button.isVisible()
+
+    # a file changed after the rename: undo refuses, says why, and nothing changes
+    dialog = open_rename_dialog(qtbot, page)
+    with qtbot.waitSignals([page.renamed, page.runFinished], timeout=VERIFY_TIMEOUT_MS):
+        dialog.accept()
+    tag = package / "131337916_ECTAG.pdf"
+    with tag.open("ab") as stream:
+        stream.write(b"\n% signed on site\n")
+    messages: list[str] = []
+    page.statusMessage.connect(messages.append)
+    qtbot.mouseClick(page.undo_rename_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.rename_message is not None and page.rename_message.isVisible(), timeout=9000)
+    assert page.rename_message is not None
+    assert "131337916_ECTAG.pdf was changed since it was renamed" in page.rename_message.text()
+    assert sorted(p.name for p in package.glob("*.pdf")) == renamed, "no file got its old name back"
+    assert any("not put back" in m for m in messages)
+    assert page.undo_rename_button.isVisible() and page.undo_rename_button.isEnabled()
+
+
+def test_renaming_a_single_pdf_package_follows_the_file(
+    qtbot: QtBot, page: PackagesPage, tmp_path: Path
+) -> None:
+    single = Path(shutil.copy(PACKAGES / "pkg-016" / "package.pdf", tmp_path / "scan.pdf"))
+    check_by_drop(qtbot, page, single)
+    dialog = open_rename_dialog(qtbot, page)
+    assert rename_rows(dialog) == {"scan.pdf": f"39381444_ASBUILT_{dt.date.today():%Y%m%d}.pdf"}
+    with qtbot.waitSignals([page.renamed, page.runFinished], timeout=VERIFY_TIMEOUT_MS):
+        dialog.accept()
+    renamed = tmp_path / f"39381444_ASBUILT_{dt.date.today():%Y%m%d}.pdf"
+    assert renamed.is_file() and not single.exists()
+    assert page.report is not None and Path(page.report.root) == renamed.resolve()
+    assert page.strip_model.rowCount() == 8
+    with qtbot.waitSignals([page.renameUndone, page.runFinished], timeout=VERIFY_TIMEOUT_MS):
+        page.undo_rename_action.trigger()
+    assert single.is_file() and not renamed.exists()
+    assert page.report is not None and Path(page.report.root) == single.resolve()

@@ -51,7 +51,11 @@ class Verifier:
         budget: Budget | None = None,
         in_process: bool = False,
         classifier: PageClassifier | None = None,
+        warm: bool = True,
     ) -> None:
+        """``warm``: load the embedding model in the background now (the app, benchmarks). A one-shot
+        check leaves it off: the model is then loaded only if some page's title does not settle its
+        type, which most packages never need."""
         self.profile = profile or load_profile()
         self.classifier = classifier or PageClassifier(exemplars=exemplars)
         self.checker = PackageChecker(self.profile)
@@ -61,8 +65,10 @@ class Verifier:
         self._reports: dict[int, tuple[Report, list[PageContent]]] = {}
         # Load the embedding model while the first files are being read (they overlap: the reader is
         # another process); classification waits for it only if it is not ready yet.
-        self._warm = threading.Thread(target=self._warm_quietly, name="nexa-verify-warm-up", daemon=True)
-        self._warm.start()
+        self._warm: threading.Thread | None = None
+        if warm:
+            self._warm = threading.Thread(target=self._warm_quietly, name="nexa-verify-warm-up", daemon=True)
+            self._warm.start()
 
     def _warm_quietly(self) -> None:
         try:
@@ -77,7 +83,8 @@ class Verifier:
         self.close()
 
     def close(self) -> None:
-        self._warm.join()  # never leave a thread inside the model loader behind
+        if self._warm is not None:
+            self._warm.join()  # never leave a thread inside the model loader behind
         self._extractor.close()
 
     def warm_up(self) -> None:

@@ -8,6 +8,7 @@ re-checked at once and the page is remembered as an exemplar (Ctrl+Z puts the ol
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import logging
 import threading
@@ -20,6 +21,7 @@ from typing import Any, Protocol
 from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
+    QColor,
     QDragEnterEvent,
     QDragLeaveEvent,
     QDragMoveEvent,
@@ -30,6 +32,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QComboBox,
     QCompleter,
@@ -43,6 +46,7 @@ from PySide6.QtWidgets import (
     QListView,
     QListWidget,
     QMenu,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -65,7 +69,15 @@ from nexa_desktop.domain.verify import (
 from nexa_desktop.errors import user_message
 from nexa_desktop.ops import Cancelled, TaskState
 from nexa_desktop.services.board import BoardService
+from nexa_desktop.services.complete.naming import (
+    RenameBatch,
+    RenameProposal,
+    UndoRefused,
+    apply_renames,
+)
+from nexa_desktop.services.complete.naming import undo as undo_renames
 from nexa_desktop.services.verify import exports, fix_export, intake
+from nexa_desktop.services.verify.naming import propose_package_names
 from nexa_desktop.services.verify.profile import load_profile
 from nexa_desktop.services.verify.watch import FolderWatcher
 from nexa_desktop.settings import Settings, save_settings
@@ -83,6 +95,7 @@ from nexa_desktop.ui.packages.models import (
 )
 from nexa_desktop.ui.packages.preview import PagePreview
 from nexa_desktop.ui.packages.thumbnails import PageImages
+from nexa_desktop.ui.tables import RowsTableModel
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +191,15 @@ class _Correction:
     #: What the classifier learned from the page, and the stored exemplar, so undo forgets both.
     learned: tuple[str, str] | None = None
     exemplar_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Renames:
+    """One "Rename files" that can be undone, and the package's path before and after it."""
+
+    batch: RenameBatch
+    root_before: Path
+    root_after: Path
 
 
 class PageStripView(QListView):
@@ -370,6 +392,104 @@ class FixDialog(QDialog):
             self._show_target()
 
 
+_KEPT_COLOUR = "#78909c"
+
+
+class RenameProposalsModel(RowsTableModel[RenameProposal]):
+    """The rename preview: each file's name now and the name it gets (files that keep theirs in grey)."""
+
+    HEADERS = ("Current name", "New name")
+
+    def __init__(self, proposals: Sequence[RenameProposal], folder: Path) -> None:
+        super().__init__()
+        self.folder = folder
+        self.set_rows(proposals)
+
+    def current_name(self, proposal: RenameProposal) -> str:
+        """The file's path inside the package (its name, for files at the top)."""
+        try:
+            return proposal.source.relative_to(self.folder).as_posix()
+        except ValueError:
+            return proposal.source.name
+
+    def cell(self, proposal: RenameProposal, column: int, role: int) -> Any:
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return self.current_name(proposal) if column == 0 else proposal.new_name
+        if role == Qt.ItemDataRole.ForegroundRole and not proposal.changes:
+            return QColor(_KEPT_COLOUR)
+        if role == Qt.ItemDataRole.FontRole and not proposal.changes and column == 1:
+            font = QApplication.font()
+            font.setItalic(True)
+            return font
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if not proposal.changes and proposal.doc_type == "other":
+                return "Keeps its name: it holds several kinds of documents, or none NEXA recognises."
+            if not proposal.changes:
+                return "Already named by the convention."
+            return f"{doc_title(proposal.doc_type)}: named {proposal.pattern}"
+        return None
+
+
+class RenameDialog(QDialog):
+    """Previews "Rename files": old name → new name for every PDF of the package; renames on OK."""
+
+    def __init__(self, proposals: Sequence[RenameProposal], folder: Path, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Rename files")
+        self.proposals = list(proposals)
+        changing = sum(1 for p in self.proposals if p.changes)
+        kept = len(self.proposals) - changing
+        intro = QLabel(
+            f"NEXA gives the files in <b>{html.escape(folder.name)}</b> their PG&amp;E names, "
+            "by the document each one holds. Nothing is overwritten, and “Undo rename” puts the "
+            "old names back."
+        )
+        intro.setWordWrap(True)
+        self.model = RenameProposalsModel(self.proposals, folder)
+        self.table = QTableView()
+        self.table.setObjectName("renameTable")
+        self.table.setAccessibleName("Old and new file names")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        if kept:
+            note = (
+                f"{changing} file{'s get' if changing != 1 else ' gets'} a new name. "
+                f"{kept} keep{'s' if kept == 1 else ''} {'its' if kept == 1 else 'their'} name "
+                "(in grey): a file that holds several kinds of documents, or none NEXA recognises, "
+                "is not renamed."
+            )
+        else:
+            note = f"{changing} file{'s get' if changing != 1 else ' gets'} a new name."
+        if not changing:
+            note = "Every file already has its conventional name, or holds several kinds of documents."
+        self.note = QLabel(note)
+        self.note.setWordWrap(True)
+        self.note.setAccessibleName("What the rename does")
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText(f"Rename {changing} file{'s' if changing != 1 else ''}")
+        self.ok_button.setEnabled(changing > 0)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.note)
+        layout.addWidget(buttons)
+        self.resize(760, 520)
+
+
 class PackagesPage(QWidget):
     statusMessage = Signal(str)
     #: A verification finished and its report is shown (tests and the window listen).
@@ -384,6 +504,10 @@ class PackagesPage(QWidget):
     recorded = Signal(object)
     #: A correction was stored as an exemplar (its id, or None when the page had no text).
     exemplarSaved = Signal(object)
+    #: "Rename files" renamed files (the RenameBatch); the package is being checked again.
+    renamed = Signal(object)
+    #: "Undo rename" put the old names back; the package is being checked again.
+    renameUndone = Signal()
     _pageArrived = Signal(int, object)  # run id, PageLabel (from the worker thread)
 
     def __init__(
@@ -422,6 +546,11 @@ class PackagesPage(QWidget):
         self._syncing = False
         self.fix_dialog: FixDialog | None = None
         self.link_dialog: LinkJobDialog | None = None
+        self.rename_dialog: RenameDialog | None = None
+        #: The last message about renaming (why an undo was refused, files that were skipped).
+        self.rename_message: QMessageBox | None = None
+        self._renames: list[_Renames] = []
+        self._renaming = False
         self._watcher: FolderWatcher | None = None
         self._watch_polling = False
         self._last_watch_folder = settings.watch_folder
@@ -505,6 +634,15 @@ class PackagesPage(QWidget):
         self.fix_button.setAccessibleName("Fix and export")
         self.fix_button.setToolTip("Write a corrected copy: documents in order, duplicates dropped")
         self.fix_button.clicked.connect(lambda: self.fix_and_export())
+        self.rename_button = QPushButton("Rename files…")
+        self.rename_button.setAccessibleName("Rename files")
+        self.rename_button.setToolTip("Give the package's files their PG&E names (you see them first)")
+        self.rename_button.clicked.connect(lambda: self.rename_files())
+        self.undo_rename_button = QPushButton("Undo rename")
+        self.undo_rename_button.setAccessibleName("Undo rename")
+        self.undo_rename_button.setToolTip("Put the old file names back (Ctrl+Shift+Z)")
+        self.undo_rename_button.clicked.connect(lambda: self.undo_rename())
+        self.undo_rename_button.setVisible(False)
         self.link_button = QPushButton("Link to job…")
         self.link_button.setAccessibleName("Link to job")
         self.link_button.setToolTip("Link this package to its job on the board")
@@ -579,11 +717,23 @@ class PackagesPage(QWidget):
         self.undo_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.undo_action.triggered.connect(lambda: self.undo_correction())
         self.addAction(self.undo_action)
+        self.undo_rename_action = QAction("Undo rename", self)
+        self.undo_rename_action.setShortcut(QKeySequence("Ctrl+Shift+Z"))
+        self.undo_rename_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.undo_rename_action.triggered.connect(lambda: self.undo_rename())
+        self.addAction(self.undo_rename_action)
 
     def _layout(self) -> None:
         bar = QHBoxLayout()
         bar.setSpacing(8)
-        for button in (self.open_button, self.export_button, self.fix_button, self.link_button):
+        for button in (
+            self.open_button,
+            self.export_button,
+            self.fix_button,
+            self.rename_button,
+            self.undo_rename_button,
+            self.link_button,
+        ):
             bar.addWidget(button)
         bar.addSpacing(12)
         bar.addWidget(self.review_check)
@@ -774,6 +924,8 @@ class PackagesPage(QWidget):
     # -- showing -----------------------------------------------------------------------------------
 
     def _show_starting(self, path: Path) -> None:
+        if self._renames and path != self._renames[-1].root_after:
+            self._renames.clear()  # another package: its renames are no longer undone from here
         self.report = None
         self._base_report = None
         self._overrides = {}
@@ -909,6 +1061,11 @@ class PackagesPage(QWidget):
         self.export_button.setEnabled(done)
         self.fix_button.setEnabled(done)
         self.link_button.setEnabled(done and self._record is not None)
+        self.rename_button.setEnabled(done and not self._renaming)
+        can_undo = bool(self._renames) and self._run is None and not self._renaming
+        self.undo_rename_button.setVisible(bool(self._renames))
+        self.undo_rename_button.setEnabled(can_undo)
+        self.undo_rename_action.setEnabled(can_undo)
         self.preview.set_editable(done)
 
     def set_review_only(self, on: bool) -> None:
@@ -1009,6 +1166,8 @@ class PackagesPage(QWidget):
         undo = menu.addAction("Undo type change")
         undo.setEnabled(any(c.ref == ref for c in self._corrections))
         undo.triggered.connect(lambda: self.undo_correction(ref))
+        if self._renames:
+            menu.addAction(self.undo_rename_action)
         return menu
 
     def correct_page(self, ref: PageRef, doc_type: str) -> None:
@@ -1264,10 +1423,124 @@ class PackagesPage(QWidget):
             on_error=lambda exc: self._show_error("Not linked", exc),
         )
 
+    # -- renaming files --------------------------------------------------------------------------------
+
+    def rename_files(self, *, today: dt.date | None = None) -> None:
+        """Propose PG&E names for the package's files and show them; the files are renamed on OK."""
+        report, record, board = self.report, self._record, self.board
+        if report is None or self._run is not None or self._renaming:
+            return
+        day = today or dt.date.today()
+        self.rename_dialog = None
+
+        def propose() -> list[RenameProposal]:
+            job = None
+            if record is not None and record.job_id is not None and board is not None:
+                job = board.job(record.job_id)  # the linked job's numbers win over what the pages print
+            return propose_package_names(report, day, job)
+
+        def offer(proposals: list[RenameProposal]) -> None:
+            if self.report is not report or self._run is not None:
+                return  # another package is shown by now
+            dialog = RenameDialog(proposals, _package_folder(report), self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self.rename_dialog = dialog
+            dialog.accepted.connect(lambda: self._apply_renames(report, proposals))
+            dialog.open()
+
+        self.runner.read(
+            propose, on_done=offer, on_error=lambda exc: self._show_error("The files cannot be renamed", exc)
+        )
+
+    def _apply_renames(self, report: Report, proposals: list[RenameProposal]) -> None:
+        if self.report is not report or self._run is not None or self._renaming:
+            self.statusMessage.emit("Nothing was renamed: another package is being checked.")
+            return
+        self._renaming = True
+        self._update_buttons()
+        self.statusMessage.emit("Renaming the files…")
+        self.runner.task(
+            _rename_work,
+            proposals,
+            on_done=lambda batch: self._renamed(report, batch),
+            on_error=self._rename_failed,
+        )
+
+    def _renamed(self, report: Report, batch: RenameBatch) -> None:
+        self._renaming = False
+        root = Path(report.root)
+        new_root = next((r.renamed for r in batch.renamed if r.original == root), root)
+        if batch.renamed:
+            self._renames.append(_Renames(batch, root, new_root))
+            self.statusMessage.emit(
+                f"{batch.summary} Checking the package again with the new names; "
+                "“Undo rename” (Ctrl+Shift+Z) puts the old names back."
+            )
+            self.open_paths([new_root])
+        else:
+            self.statusMessage.emit("No file was renamed.")
+        if batch.skipped:
+            reasons = "\n".join(f"• {why}" for _, why in batch.skipped)
+            self._show_rename_message(
+                f"{len(batch.skipped)} file{'s were' if len(batch.skipped) != 1 else ' was'} not renamed:"
+                f"\n\n{reasons}"
+            )
+        self._update_buttons()
+        self.renamed.emit(batch)
+
+    def _rename_failed(self, exc: BaseException) -> None:
+        self._renaming = False
+        self._update_buttons()
+        self._show_error("The files were not renamed", exc)
+
+    def undo_rename(self) -> None:
+        """Put back the names the files had before the last "Rename files" (if nothing changed since)."""
+        if not self._renames or self._run is not None or self._renaming:
+            return
+        entry = self._renames[-1]
+        self._renaming = True
+        self._update_buttons()
+        self.statusMessage.emit("Putting the old file names back…")
+        self.runner.read(
+            undo_renames,
+            entry.batch,
+            on_done=lambda restored: self._rename_undone(entry, restored),
+            on_error=lambda exc: self._undo_failed(entry, exc),
+        )
+
+    def _rename_undone(self, entry: _Renames, restored: list[Path]) -> None:
+        self._renaming = False
+        if entry in self._renames:
+            self._renames.remove(entry)
+        count = len(restored)
+        self.statusMessage.emit(
+            f"The old names are back ({count} file{'s' if count != 1 else ''}). Checking the package again."
+        )
+        self.open_paths([entry.root_before])
+        self._update_buttons()
+        self.renameUndone.emit()
+
+    def _undo_failed(self, entry: _Renames, exc: BaseException) -> None:
+        self._renaming = False
+        if isinstance(exc, UndoRefused):
+            self.statusMessage.emit("The old names were not put back: files changed since the rename.")
+            self._show_rename_message(f"{exc}\n\nNo file was renamed back.")
+        else:  # some files may have their old names back: the batch cannot be undone again
+            if entry in self._renames:
+                self._renames.remove(entry)
+            self._show_error("The old names were not all put back", exc)
+            root = entry.root_before if entry.root_before.exists() else entry.root_after
+            self.open_paths([root])
+        self._update_buttons()
+
+    def _show_rename_message(self, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, "Rename files", text, parent=self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.rename_message = box
+        box.open()
+
     def _show_error(self, what: str, exc: BaseException) -> None:
         self.statusMessage.emit(f"{what}: {user_message(exc)}")
-        from PySide6.QtWidgets import QMessageBox
-
         box = QMessageBox(
             QMessageBox.Icon.Warning, "NEXA Desktop", f"{what}.\n\n{user_message(exc)}", parent=self
         )
@@ -1393,6 +1666,20 @@ class PackagesPage(QWidget):
         else:
             self._close_verifier()
         self.images.shutdown()
+
+
+def _package_folder(report: Report) -> Path:
+    """The folder that holds the package's files."""
+    root = Path(report.root)
+    return root.parent if root.suffix.lower() == ".pdf" else root
+
+
+def _rename_work(state: TaskState, proposals: list[RenameProposal]) -> RenameBatch:
+    """Worker thread: rename the files (each stays in its folder and never replaces another).
+
+    Not cancellable: a batch is renamed whole, so that one undo takes all of it back."""
+    state.set_progress(0.0, "Renaming the files…")
+    return apply_renames(proposals)
 
 
 def _pages(pages: Sequence[int]) -> str:
