@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QFileDialog, QMenu, QTableView, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QTableView, QWidget
 from pytestqt.qtbot import QtBot
 
 from nexa_desktop.domain.board import BoardConfig
@@ -38,7 +38,7 @@ from nexa_desktop.ui.packages.models import (
 )
 from nexa_desktop.ui.packages.page import PackagesPage, RenameDialog
 from nexa_desktop.ui.packages.thumbnails import ImageKey, PageImages
-from tests.ui.packages_helpers import PACKAGES, drop_paths, small_package, small_report
+from tests.ui.packages_helpers import PACKAGES, drop_paths, small_package, small_report, write_pdf
 
 VERIFY_TIMEOUT_MS = 120_000
 
@@ -487,7 +487,10 @@ def test_rename_files_previews_renames_rechecks_and_undoes(
     assert sorted({label.file for label in page.strip_model.labels()}) == renamed
     assert page.undo_rename_button.isVisible() and page.undo_rename_button.isEnabled()
 
-    # Ctrl+Shift+Z puts the old names back and checks again
+    # Ctrl+Shift+Z puts the old names back and checks again (the window manager reactivates the
+    # window when the dialog closes; offscreen, the test does)
+    page.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is page, timeout=5000)
     page.strip.setFocus()
     with qtbot.waitSignals([page.renameUndone, page.runFinished], timeout=VERIFY_TIMEOUT_MS):
         qtbot.keyClick(
@@ -532,3 +535,16 @@ def test_renaming_a_single_pdf_package_follows_the_file(
         page.undo_rename_action.trigger()
     assert single.is_file() and not renamed.exists()
     assert page.report is not None and Path(page.report.root) == single.resolve()
+
+
+def test_rename_files_without_a_pm_or_notification_says_why(
+    qtbot: QtBot, page: PackagesPage, tmp_path: Path
+) -> None:
+    folder = tmp_path / "no-numbers"
+    write_pdf(folder / "sheet.pdf", [["FACE SHEET", "Foreman: J. Ramirez", "Crew: 4"]])
+    check_by_drop(qtbot, page, folder)
+    assert page.report is not None and not page.report.pm_number and not page.report.notification_number
+    with qtbot.waitSignal(page.statusMessage, timeout=10000) as said:
+        qtbot.mouseClick(page.rename_button, Qt.MouseButton.LeftButton)
+    assert "No PM or notification number found: cannot name the files" in said.args[0]
+    assert page.rename_dialog is None and [p.name for p in folder.iterdir()] == ["sheet.pdf"]

@@ -55,6 +55,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nexa_desktop.domain.errors import NotFound
 from nexa_desktop.domain.jobs import Job
 from nexa_desktop.domain.verify import (
     DOC_TYPE_TITLES,
@@ -457,6 +458,7 @@ class RenameDialog(QDialog):
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 10)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
@@ -487,6 +489,8 @@ class RenameDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.note)
         layout.addWidget(buttons)
+        if changing:
+            self.ok_button.setFocus()  # Enter renames; the table is one Tab away
         self.resize(760, 520)
 
 
@@ -731,10 +735,12 @@ class PackagesPage(QWidget):
             self.export_button,
             self.fix_button,
             self.rename_button,
-            self.undo_rename_button,
             self.link_button,
         ):
             bar.addWidget(button)
+        banner_row = self.banner.layout()
+        if isinstance(banner_row, QHBoxLayout):  # "Undo rename" shows beside the package it is about
+            banner_row.addWidget(self.undo_rename_button, 0, Qt.AlignmentFlag.AlignVCenter)
         bar.addSpacing(12)
         bar.addWidget(self.review_check)
         bar.addStretch(1)
@@ -1436,7 +1442,10 @@ class PackagesPage(QWidget):
         def propose() -> list[RenameProposal]:
             job = None
             if record is not None and record.job_id is not None and board is not None:
-                job = board.job(record.job_id)  # the linked job's numbers win over what the pages print
+                try:
+                    job = board.job(record.job_id)  # the linked job's numbers win over what the pages print
+                except NotFound:
+                    job = None  # the job was deleted since: name by what the pages print
             return propose_package_names(report, day, job)
 
         def offer(proposals: list[RenameProposal]) -> None:
