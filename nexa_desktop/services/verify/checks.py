@@ -20,6 +20,7 @@ from nexa_desktop.domain.verify import (
 )
 from nexa_desktop.services.verify.reading import (
     DocView,
+    drawn_box_state,
     form_value_near,
     norm,
     read_value,
@@ -28,6 +29,12 @@ from nexa_desktop.services.verify.reading import (
     ticked_options,
 )
 
+#: A checklist row: an optional check box, an optional OH/UG prefix, the item number, an optional
+#: safety-critical star, then the item's text.
+_ITEM_ROW = re.compile(
+    r"^\s*(?:\[\s*[xX✓✔]?\s*\]|[☐☑☒□■✓✔])?\s*(?:(OH|UG)[\s\-]*)?(\d{1,2})\s*[.)]?\s*(\*)?\s*(.*)$",
+    re.IGNORECASE,
+)
 _PM_RE = re.compile(r"(?<![\d])(?:PM[-\s#:]*)?(\d{8})(?!\d)", re.IGNORECASE)
 _NOTIF_RE = re.compile(r"(?<![\d])(\d{9})(?!\d)")
 _PM_PREFIXED = re.compile(r"\bPM-(\d{8})(?!\d)", re.IGNORECASE)
@@ -444,7 +451,7 @@ class PackageChecker:
             for row in view.rows(page_index):
                 text = " ".join(s.text for s in row)
                 low = norm(text)
-                m = re.match(r"^\s*(?:(OH|UG)[\s\-]*)?(\d{1,2})\s*[.)]?\s*(\*)?\s*(.*)$", text, re.IGNORECASE)
+                m = _ITEM_ROW.match(text)
                 if not m or not m.group(4) or len(m.group(4)) < 4:
                     for sec, hs in headings.items():
                         if any(h in low for h in hs) and len(low) < 60:
@@ -460,6 +467,8 @@ class PackageChecker:
                 state = row_tick(row)
                 if state is None:
                     state = _form_tick_near(doc.pages[page_index], row)
+                if state is None:
+                    state = drawn_box_state(doc.pages[page_index], row)
                 if state is not False:
                     seen.add((sec, number))
                     continue

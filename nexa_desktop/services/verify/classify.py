@@ -300,7 +300,7 @@ class PageClassifier:
                 for i, (row, words, squeezed) in enumerate(head):
                     quality = _title_hit(title, row, words, squeezed)
                     if quality:
-                        weight = 1.0 if i < 4 else 0.85
+                        weight = 1.0 if i < 2 else 0.9 if i < 4 else 0.75
                         best = max(best, quality * weight * specificity)
                         break
                 if best < 0.3 and _phrase_in(title, f.body):
@@ -350,7 +350,13 @@ class PageClassifier:
                 and top_rule < 0.6
                 and (_continues(f.page_of) or _to_be_continued(feats[index - 1].page_of))
             )
-            untitled = prev is not None and prev.doc_type != "other" and top_rule < 0.3 and best_score < 0.45
+            untitled = (
+                prev is not None
+                and prev.doc_type != "other"
+                and top_rule < 0.3
+                and best_score < 0.45
+                and _same_size(pages[index - 1], page)  # a next page has the sheet size of the last
+            )
             if untitled and not continuation and prev is not None:
                 # no title of its own right after a known document: most likely its next page
                 labels.append(
@@ -410,6 +416,10 @@ class PageClassifier:
                 best[doc_type] = max(best.get(doc_type, 0.0), learned)
             out.append(best)
         return out
+
+
+def _same_size(a: PageContent, b: PageContent) -> bool:
+    return abs(a.width - b.width) <= 3 and abs(a.height - b.height) <= 3
 
 
 def _continues(page_of: tuple[int, int] | None) -> bool:

@@ -29,7 +29,7 @@ SHAPES: dict[str, re.Pattern[str]] = {
     "lan_id": re.compile(r"^[A-Za-z0-9]{4}\b"),
     "date": re.compile(
         r"^(\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}\s+\d{1,2}\s+\d{2,4}"
-        r"|[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4})"
+        r"|[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}[\s\-/][A-Za-z]{3,9}[\s\-/]\d{2,4})"
     ),
     "pm": re.compile(r"^(?:PM[-\s]?)?\d{8}\b", re.IGNORECASE),
     "notification": re.compile(r"^\d{9}\b"),
@@ -45,6 +45,8 @@ def norm(text: str) -> str:
     text = re.sub(r"\s*/\s*", "/", text)
     text = re.sub(r"(?<=[a-z])'s\b", "", text)  # "Contractor's Representative"
     text = re.sub(r"(?<=[a-z])\.", "", text)  # "Notif. No." -> "notif no"
+    text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", text)  # "Sign-Off", "Unit-Price", "Red-Lined"
+    text = text.replace(" & ", " and ")
     return _SPACES.sub(" ", text).strip()
 
 
@@ -181,27 +183,43 @@ class DocView:
             ("signature", "name", "date", "lan id", "title", "signed")
         )
 
+    def _column_of(self, seg: Seg) -> tuple[float, float]:
+        """The horizontal extent of a label's column in a row of labels (a form grid): from the
+        label to the next run on its row, so a value right-aligned in the cell below still counts."""
+        b = seg.box
+        right = [
+            o.box.x0
+            for o in self.segs
+            if o.page == seg.page and o is not seg and o.box.x0 > b.x1 and abs(o.box.cy - b.cy) <= 3
+        ]
+        page_right = self.pages[seg.page].width - 18
+        return (b.x0 - 6, (min(right) - 4) if right else max(b.x1 + 20, page_right))
+
     def neighbours(self, seg: Seg, *, direction: str, max_gap: float = 24.0) -> list[Seg]:
         """Runs directly above, below or to the right of ``seg`` on its page, nearest first (and,
         at the same distance, the one best aligned with it)."""
         out: list[tuple[float, float, Seg]] = []
         b = seg.box
+        cell = self._column_of(seg) if direction == "below" else None
         for other in self.segs:
             if other.page != seg.page or other is seg:
                 continue
             o = other.box
             if direction == "right":
                 same_row = abs(o.cy - b.cy) <= max(3.0, 0.6 * b.height)
-                if same_row and o.x0 >= b.x1 - 1 and o.x0 - b.x1 <= 220:
+                if same_row and o.x0 >= b.x1 - 1 and o.x0 - b.x1 <= 420:
                     out.append((o.x0 - b.x1, 0.0, other))
                 continue
             overlap = min(o.x1, b.x1) - max(o.x0, b.x0)
-            if overlap <= 0 and not (b.x0 - 20 <= o.cx <= b.x1 + 20):
+            in_cell = direction == "below" and cell is not None and cell[0] <= o.cx <= cell[1]
+            if overlap <= 0 and not in_cell and not (b.x0 - 20 <= o.cx <= b.x1 + 20):
                 continue
+            # same distance: first what lies under the label or in its cell, then the best aligned
+            aligned = 0 if overlap > 0 or in_cell else 1
             if direction == "above" and o.y1 <= b.y0 + 2 and b.y0 - o.y1 <= max_gap:
-                out.append((round((b.y0 - o.y1) / 3), -overlap, other))
+                out.append((round((b.y0 - o.y1) / 3), aligned - 0.001 * overlap, other))
             elif direction == "below" and o.y0 >= b.y1 - 2 and o.y0 - b.y1 <= max_gap:
-                out.append((round((o.y0 - b.y1) / 3), -overlap, other))
+                out.append((round((o.y0 - b.y1) / 3), aligned - 0.001 * overlap, other))
         return [s for _, _, s in sorted(out, key=lambda t: (t[0], t[1]))]
 
 
@@ -312,6 +330,8 @@ def _read_printed_value(view: DocView, hit: LabelHit, shape: str, known_labels: 
         directions = tuple(d for d in directions if d != "below")
     for direction in directions:
         near = view.neighbours(seg, direction=direction, max_gap=26.0 if direction == "above" else 16.0)
+        # stamps and watermarks ("FAXED", "COPY") are much taller than form text: look past them
+        near = [o for o in near if o.box.height <= 2.2 * max(seg.box.height, 4.0)]
         if not near:
             continue
         text = near[0].text.strip()
@@ -369,6 +389,22 @@ def ticked_options(view: DocView, options: Sequence[str], *, start: int = 0) -> 
                 seen.append(seg)
                 if TICKED_RE.fullmatch(box.group(1).strip()):
                     return True, [seg], True
+    # boxes drawn as squares (no text): the square just left of an option's run
+    for seg in view.segs:
+        if seg.order < start:
+            continue
+        for option in wanted:
+            index = seg.low.find(option)
+            if index < 0:
+                continue
+            x = seg.box.x0 + seg.box.width * index / max(1, len(seg.low))  # where the option starts
+            state = drawn_box_before(view.pages[seg.page], seg, x)
+            if state is None:
+                continue
+            any_box = True
+            seen.append(seg)
+            if state:
+                return True, [seg], True
     # fillable forms: ticked check box fields named after an option, or on an option's row
     for page in view.pages:
         for fv in page.form_values:
@@ -555,3 +591,63 @@ def _marks_in(marks: Sequence[Mark], zone: Box) -> bool:
 
 def lines_text(lines: Iterable[TextLine]) -> str:
     return "\n".join(line.text for line in lines)
+
+
+# ---------------------------------------------------------------------- drawn check boxes
+
+
+def _square(mark: Mark) -> bool:
+    b = mark.box
+    return (
+        mark.kind == "ink"
+        and 5.0 <= b.width <= 18.0
+        and 5.0 <= b.height <= 18.0
+        and 0.7 <= b.width / b.height <= 1.4
+    )
+
+
+def _box_ticked(page: PageContent, square: Mark, segs: Sequence[Box]) -> bool:
+    """A drawn square is ticked when strokes or an X/check mark sit inside it."""
+    s = square.box
+    for mark in page.marks:
+        if mark is square or mark.kind == "image":
+            continue
+        m = mark.box
+        inside = m.x0 >= s.x0 - 1.5 and m.x1 <= s.x1 + 1.5 and m.y0 >= s.y0 - 1.5 and m.y1 <= s.y1 + 1.5
+        if inside and m.width >= 2 and m.height >= 2:
+            return True  # a stroke drawn in the box (a tick or a cross)
+    return any(_inside(box, s) for box in segs)
+
+
+def drawn_box_state(page: PageContent, row: Sequence[Seg]) -> bool | None:
+    """For a checklist row whose box is drawn (no text): ticked (True), empty (False) or no box."""
+    if not row:
+        return None
+    y0 = min(s.box.y0 for s in row)
+    y1 = max(s.box.y1 for s in row)
+    squares = [m for m in page.marks if _square(m) and m.box.cy >= y0 - 3 and m.box.cy <= y1 + 3]
+    if not squares:
+        return None
+    tick_texts = [
+        ln.box
+        for ln in page.lines
+        if ln.text.strip() in {"X", "x", "✓", "✔", "V", "v"} and y0 - 3 <= ln.box.cy <= y1 + 3
+    ]
+    return any(_box_ticked(page, sq, tick_texts) for sq in squares)
+
+
+def drawn_box_before(page: PageContent, seg: Seg, x: float | None = None) -> bool | None:
+    """The drawn check box just left of an option's text (starting at ``x``, else the run's start):
+    ticked, empty, or None when there is none."""
+    b = seg.box
+    start = b.x0 if x is None else x
+    best: Mark | None = None
+    for mark in page.marks:
+        m = mark.box
+        near = _square(mark) and abs(m.cy - b.cy) <= max(4.0, b.height) and -12 <= start - m.x1 <= 18
+        if near and (best is None or m.x1 > best.box.x1):
+            best = mark
+    if best is None:
+        return None
+    ticks = [ln.box for ln in page.lines if ln.text.strip() in {"X", "x", "✓", "✔"}]
+    return _box_ticked(page, best, ticks)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from nexa_desktop.domain.verify import Box, Mark, PageContent, TextLine
 from nexa_desktop.services.verify.reading import (
     DocView,
+    drawn_box_state,
     is_blank_line,
     norm,
     read_value,
@@ -98,3 +99,45 @@ def test_signature_typed_x_ink_and_image_count_blank_does_not() -> None:
     ):
         hit = view.find_labels(["crew lead signature"])[0]
         assert not signature_present(view, hit, KNOWN)[0]
+
+
+def test_grid_cells_key_value_tables_and_other_date_formats() -> None:
+    # a ruled grid: labels in a row, each value right-aligned in the cell below its label
+    grid = DocView.of(
+        [
+            _page(
+                ("LAN ID", 43, 140, 23),
+                ("COMPLETED / CANCELED DATE", 220, 140, 103),
+                ("ACTUAL HOURS", 398, 140, 52),
+                ("3NLB", 188, 156, 25),
+                ("02-NOV-2025", 335, 156, 56),
+                ("11", 556, 156, 10),
+            )
+        ]
+    )
+    date = grid.find_labels(["completed/canceled date"])[0]
+    assert read_value(grid, date, "date", KNOWN).value == "02-NOV-2025"
+    assert read_value(grid, grid.find_labels(["lan id"])[0], "lan_id", KNOWN).value == "3NLB"
+    # a two-column key/value table with the value far to the right, behind a tall "FAXED" stamp
+    table = DocView.of([_page(("LAN-ID", 44, 434, 32), ("FAXED", 373, 414, 72), ("SCRN", 422, 434, 24))])
+    next(seg for seg in table.segs if seg.text == "FAXED").box = Box(373, 414, 445, 458)  # stamps are big
+    assert read_value(table, table.find_labels(["lan id"])[0], "lan_id", KNOWN).value == "SCRN"
+
+
+def test_boxes_drawn_as_squares() -> None:
+    ticked = [Mark("ink", Box(89, 159, 100, 170), "black"), Mark("ink", Box(90, 160, 99, 169), "black")]
+    empty = [Mark("ink", Box(174, 159, 185, 170), "black")]
+    view = DocView.of(
+        [_page(("Status: Completed", 40, 160, 117), ("Canceled", 188, 160, 48), marks=ticked + empty)]
+    )
+    assert ticked_options(view, ["completed", "canceled"])[0]
+    none = DocView.of([_page(("Status: Completed", 40, 160, 117), ("Canceled", 188, 160, 48), marks=empty)])
+    ticked_any, _seen, any_box = ticked_options(none, ["completed", "canceled"])
+    assert any_box and not ticked_any
+    cross = [Mark("ink", Box(39, 182, 50, 192), "black"), Mark("ink", Box(40, 182, 49, 192), "black")]
+    row_ticked = DocView.of([_page(("1. * Visibility strips installed", 53, 183, 120), marks=cross)])
+    row_empty = DocView.of(
+        [_page(("4. * Guys not slack", 53, 183, 90), marks=[Mark("ink", Box(39, 182, 50, 192))])]
+    )
+    assert drawn_box_state(row_ticked.pages[0], row_ticked.rows(0)[0]) is True
+    assert drawn_box_state(row_empty.pages[0], row_empty.rows(0)[0]) is False
