@@ -21,6 +21,7 @@ _BOX_AFTER = re.compile(rf"^\s*({_TICKED}|{_UNTICKED})")
 _NEXT_LABEL = re.compile(r"\s(?=[A-Za-z][A-Za-z0-9/#&.'()\- ]{0,40}:)")
 #: Extraction joins far-apart runs of one visual line with three spaces; we read them apart.
 _COLUMN_GAP = re.compile(r"\s{3,}")
+_LABEL_TOKENS = re.compile(r"[a-z]+")
 _FIELD_TEXT = re.compile(r"^[A-Za-z][\w /#&.'()-]{0,30}:")
 _LABEL_WORDS = re.compile(r"[A-Za-z(][A-Za-z '&/()#.-]*")
 _LABEL_TAIL = re.compile(r"^[A-Za-z(][A-Za-z '&/()#.-]{0,40}?:\s*")
@@ -174,11 +175,33 @@ class DocView:
                     after = seg.low[e:]
                     colon = bool(re.match(r"^\s*[#.]?\s*:", after))
                     hits.append(LabelHit(seg, label, s, e, colon, _raw_after(seg.text, seg.low, e)))
+            if not taken:
+                hit = self._reordered_label(seg, wanted, excluded)
+                if hit is not None:
+                    hits.append(hit)
         hits.sort(key=lambda h: (h.seg.order, h.start))
         return hits
 
+    @staticmethod
+    def _reordered_label(seg: Seg, wanted: Sequence[str], excluded: Sequence[str]) -> LabelHit | None:
+        """A short run that is one of our labels in another order ("LAN ID (Foreman)",
+        "Foreman (Signature)"): all the label's words, little else, no value after it."""
+        head, colon, _tail = seg.low.partition(":")
+        words = _LABEL_TOKENS.findall(head)
+        if not words or len(words) > 6 or any(ch.isdigit() for ch in head):
+            return None
+        if any(x in head for x in excluded):
+            return None
+        present = set(words)
+        for label in wanted:
+            need = _LABEL_TOKENS.findall(label)
+            if len(need) >= 2 and set(need) <= present and len(words) <= len(need) + 2:
+                rest = seg.text.split(":", 1)[1].strip() if colon else ""
+                return LabelHit(seg, label, 0, len(head), bool(colon), rest)
+        return None
+
     def is_label_text(self, seg: Seg, known: Sequence[str]) -> bool:
-        low = seg.low.rstrip(":").strip()
+        low = seg.low.rstrip(":").strip().rstrip(")").replace("(", "")
         return any(low == norm(k) or low.endswith(" " + norm(k)) for k in known) or low.endswith(
             ("signature", "name", "date", "lan id", "title", "signed")
         )

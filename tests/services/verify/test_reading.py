@@ -141,3 +141,24 @@ def test_boxes_drawn_as_squares() -> None:
     )
     assert drawn_box_state(row_ticked.pages[0], row_ticked.rows(0)[0]) is True
     assert drawn_box_state(row_empty.pages[0], row_empty.rows(0)[0]) is False
+
+
+def test_labels_in_another_word_order() -> None:
+    view = DocView.of(
+        [
+            _page(
+                ("Construction Foreman (Signature)", 40, 188, 121),
+                ("LAN ID (FOREMAN)", 43, 202, 61),
+                ("______________", 46, 218, 78),
+                ("Name (Print): Pritam Oyelaran", 300, 300, 150),
+            )
+        ]
+    )
+    lan = view.find_labels(["foreman lan id"])
+    assert [h.seg.text for h in lan] == ["LAN ID (FOREMAN)"]
+    assert read_value(view, lan[0], "lan_id", KNOWN).value == ""
+    printed = view.find_labels(["print name"])[0]
+    assert read_value(view, printed, "name", KNOWN).value == "Pritam Oyelaran"
+    assert [h.seg.text for h in view.find_labels(["foreman signature"])] == [
+        "Construction Foreman (Signature)"
+    ]
