@@ -21,6 +21,10 @@ from nexa_desktop.domain.errors import NexaError
 from nexa_desktop.domain.verify import DOC_TYPE_TITLES, Report
 from nexa_desktop.ops import TaskState
 
+#: After this long on one package, files not read yet skip OCR, so a report always comes in time
+#: (scanned pages then show as unreadable). Text pages are read in milliseconds.
+OCR_SECONDS = 80.0
+
 
 class PackageNotFound(NexaError):
     """The path given to ``nexa verify`` does not exist or holds no package."""
@@ -90,7 +94,7 @@ def run_verify(
 
             state = TaskState(on_change=_on_change)
             try:
-                report = verifier.verify(package, work_type=work_type, state=state)
+                report = verifier.verify(package, work_type=work_type, state=state, ocr_seconds=OCR_SECONDS)
             except NexaError as exc:
                 if not batch:
                     raise

@@ -59,6 +59,7 @@ class Verifier:
         self.profile = profile or load_profile()
         self.classifier = classifier or PageClassifier(exemplars=exemplars)
         self.checker = PackageChecker(self.profile)
+        self._ocr = ocr
         self._extractor = Extractor(budget or Budget(), ocr=ocr, in_process=in_process)
         self._lock = threading.Lock()
         #: page contents of reports made here, so corrections re-check without re-reading PDFs
@@ -99,7 +100,10 @@ class Verifier:
         work_type: str | None = None,
         state: TaskState | None = None,
         on_page: PageCallback | None = None,
+        ocr_seconds: float | None = None,
     ) -> Report:
+        """Check one package. ``ocr_seconds``: after this long, files not yet read skip OCR (their
+        scanned pages are reported unreadable) so that a report always comes within a time limit."""
         if work_type is not None and work_type not in self.profile.work_types:
             known = ", ".join(sorted(self.profile.work_types))
             raise UnknownWorkType(f"Unknown work type {work_type!r}; use one of: {known}")
@@ -111,7 +115,10 @@ class Verifier:
             labels: list[PageLabel] = []
             problems: list[FileProblem] = []
             total_files = len(files)
+            self._extractor.ocr = self._ocr  # a previous package may have run out of OCR time
             for index, (file_path, rel) in enumerate(files):
+                if ocr_seconds is not None and time.perf_counter() - started > ocr_seconds:
+                    self._extractor.ocr = False
                 if state is not None:
                     state.check_cancelled()
                     state.set_progress(index / max(1, total_files), f"Reading {rel}")

@@ -123,3 +123,21 @@ def test_forgetting_a_learned_page_takes_it_back(verifier: Verifier, tmp_path: P
     assert verifier.verify(tmp_path / "w.pdf").pages[0].doc_type == "photos"
     assert verifier.forget(*learned) is True and verifier.forget(*learned) is False
     assert verifier.verify(tmp_path / "w.pdf").pages[0].doc_type == before
+
+
+REAL_FORMS = CORPUS.parent / "real-forms"
+
+
+@pytest.mark.skipif(not REAL_FORMS.is_dir(), reason="real forms not found")
+def test_out_of_ocr_time_scans_are_reported_unreadable_not_waited_for(
+    verifier: Verifier, tmp_path: Path
+) -> None:
+    package = tmp_path / "scans"
+    package.mkdir()
+    shutil.copy(REAL_FORMS / "pole_bill.pdf", package / "a.pdf")
+    shutil.copy(REAL_FORMS / "pole_bill.pdf", package / "b.pdf")
+    report = verifier.verify(package, ocr_seconds=0.0)
+    assert [p.source for p in report.pages] == ["none", "none"]
+    assert sum(f.code == "UNREADABLE_PAGE" for f in report.findings) == 2
+    again = verifier.verify(package / "a.pdf")  # the next package has OCR again
+    assert again.pages[0].source == "ocr" and again.pages[0].doc_type == "pole_bill"
