@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     window_geometry: str = ""
     #: Folder the Packages view watches for new job packages; empty means no watching.
     watch_folder: str = ""
+    #: CPU threads for the local model; 0 means the recommended count for this computer.
+    llm_threads: int = Field(default=0, ge=0, le=64)
 
 
 #: ``version -> function`` that upgrades a raw dict from that version to the next.

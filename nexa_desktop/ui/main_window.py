@@ -110,10 +110,24 @@ class MainWindow(QMainWindow):
         self.board.statusMessage.connect(lambda m: self.statusBar().showMessage(m, 10000))
         self.packages.statusMessage.connect(lambda m: self.statusBar().showMessage(m, 10000))
         self.engine = LocalEngine()  # the local model's worker process starts on first use
+        self.engine.preferred_threads = settings.llm_threads or None
+        self.models_page.set_threads(settings.llm_threads)
+        self.models_page.threadsChanged.connect(self._set_model_threads)
         self.board.detail.completeRequested.connect(self.open_completion)
 
         self.board.swimlanes.setChecked(settings.swimlanes_by_gf)
         self._build_menus()
+
+    def _set_model_threads(self, count: int) -> None:
+        self.settings.llm_threads = count
+        self.engine.preferred_threads = count or None
+        save_settings(self.settings)
+        self.statusBar().showMessage(
+            "Drafting will use the recommended number of CPU threads."
+            if count == 0
+            else f"Drafting will use {count} CPU threads (from the next model load).",
+            8000,
+        )
 
     def _page_shown(self, row: int) -> None:
         if self.pages.widget(row) is self.models_page:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSpinBox,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -19,7 +20,13 @@ from PySide6.QtWidgets import (
 
 from nexa_desktop.errors import user_message
 from nexa_desktop.services.complete.gguf_info import human_size
-from nexa_desktop.services.complete.models import RECOMMENDED_MODEL_TEXT, ModelCheck, ModelEntry, ModelManager
+from nexa_desktop.services.complete.models import (
+    RECOMMENDED_MODEL_TEXT,
+    ModelCheck,
+    ModelEntry,
+    ModelManager,
+    recommended_threads,
+)
 from nexa_desktop.ui.ops import OpRunner
 from nexa_desktop.ui.tables import RowsTableModel
 
@@ -43,6 +50,9 @@ class ModelsTable(RowsTableModel[ModelEntry]):
 
 
 class ModelsPage(QWidget):
+    #: The user chose a CPU thread count for the model (0: the recommended count).
+    threadsChanged = Signal(int)
+
     def __init__(
         self, runner: OpRunner, manager: ModelManager | None = None, parent: QWidget | None = None
     ) -> None:
@@ -70,6 +80,19 @@ class ModelsPage(QWidget):
         for button in (self.add_button, self.check_button, self.refresh_button):
             row.addWidget(button)
         row.addStretch(1)
+        self.threads = QSpinBox()
+        self.threads.setRange(0, 64)
+        self.threads.setSpecialValueText(f"Recommended ({recommended_threads()})")
+        self.threads.setAccessibleName("CPU threads for the model")
+        self.threads.setToolTip(
+            "How many processor threads drafting uses. More is not always faster: generation is limited by "
+            "memory speed. Takes effect the next time a model is loaded."
+        )
+        threads_label = QLabel("CPU threads:")
+        threads_label.setBuddy(self.threads)
+        row.addWidget(threads_label)
+        row.addWidget(self.threads)
+        self.threads.valueChanged.connect(self.threadsChanged.emit)
         self.details = QLabel("Select a model and press Check to validate it and see its memory needs.")
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -82,6 +105,12 @@ class ModelsPage(QWidget):
         self.add_button.clicked.connect(self.choose_file)
         self.check_button.clicked.connect(self.check_selected)
         self.refresh_button.clicked.connect(self.refresh)
+
+    def set_threads(self, count: int) -> None:
+        """Show the saved choice without announcing it as a change."""
+        self.threads.blockSignals(True)
+        self.threads.setValue(count)
+        self.threads.blockSignals(False)
 
     def refresh(self) -> None:
         self.runner.read(self.manager.list, on_done=self.table.set_rows, on_error=self._error)

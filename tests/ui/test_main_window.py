@@ -141,3 +141,19 @@ def test_bench_board_prints_figures(qtbot: QtBot) -> None:
     assert figures["jobs"] == 300 and figures["moves"] == 10 and figures["move_failures"] == 0
     for key in ("load_ms", "move_p50_ms", "move_p95_ms", "filter_ms", "rss_mb"):
         assert figures[key] > 0
+
+
+def test_models_page_thread_count_is_saved_and_used_by_the_engine(
+    qtbot: QtBot, sqlite_db: Database, board_config: BoardConfig, runner: OpRunner
+) -> None:
+    window = MainWindow(BoardService(sqlite_db, board_config, "me"), runner, Settings())
+    qtbot.addWidget(window)
+    spin = window.models_page.threads
+    assert spin.value() == 0 and spin.text().startswith("Recommended")
+    assert window.engine.preferred_threads is None
+    spin.setFocus()
+    spin.selectAll()
+    qtbot.keyClicks(spin, "3")
+    assert window.engine.preferred_threads == 3 and load_settings().llm_threads == 3
+    spin.setValue(0)
+    assert window.engine.preferred_threads is None and load_settings().llm_threads == 0

@@ -117,6 +117,8 @@ class LocalEngine:
         self.cancel_grace_s = cancel_grace_s
         self.load_timeout_s = load_timeout_s
         self._lock = threading.RLock()
+        #: CPU threads the user chose (Models page); None means the recommended count.
+        self.preferred_threads: int | None = None
         self._cancel = threading.Event()
         self._worker: WorkerProcess | None = None
         self._model: LoadedModel | None = None
@@ -182,7 +184,9 @@ class LocalEngine:
         with self._lock:
             self._stop_worker()
             self._model = None
-            model = self._start(info, n_ctx, n_threads or recommended_threads(), gpu)
+            model = self._start(
+                info, n_ctx, n_threads or self.preferred_threads or recommended_threads(), gpu
+            )
             self._model = model
             return model
 

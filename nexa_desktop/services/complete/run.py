@@ -37,7 +37,7 @@ def pick_model(path: Path | None = None) -> Path:
 
 
 def stream_prompt(model: Path | None, prompt: str, *, max_tokens: int, write: Callable[[str], None]) -> None:
-    with LocalEngine() as engine:
+    with _engine() as engine:
         engine.load(pick_model(model))
         engine.generate([ChatMessage("user", prompt)], max_tokens=max_tokens, on_token=write)
 
@@ -78,7 +78,7 @@ def complete_form(
         model_path: Path | None = pick_model(model)
     except NoModel:
         model_path = None  # facts only; the fill lists the language fields as missing
-    with LocalEngine() as engine:
+    with _engine() as engine:
         if model_path is not None:
             engine.load(model_path)
         return draft_fill(
@@ -91,3 +91,12 @@ def complete_form(
             today=dt.date.today(),
             answers=answers,
         )
+
+
+def _engine() -> LocalEngine:
+    """The local model engine with the thread count chosen on the Models page."""
+    from nexa_desktop.settings import load_settings
+
+    engine = LocalEngine()
+    engine.preferred_threads = load_settings().llm_threads or None
+    return engine

@@ -291,3 +291,10 @@ def test_should_stop_error_propagates_and_the_stream_stays_in_step(engine: Local
     second = engine.generate(ask, max_tokens=12)  # greedy: same answer, no stale tokens from before
     assert (second.text, second.completion_tokens) == (first.text, first.completion_tokens)
     assert first.text.strip()
+
+
+def test_the_chosen_thread_count_is_used_when_loading(small_gguf: Path) -> None:
+    with LocalEngine() as eng:
+        eng.preferred_threads = 1
+        assert eng.load(small_gguf).n_threads == 1
+        assert eng.load(small_gguf, n_threads=2).n_threads == 2  # an explicit count still wins
