@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -158,7 +157,3 @@ def _print_report(console: Console, report: Report) -> None:
     if review:
         pages_text = ", ".join(f"{p.file} p.{p.page} ({p.doc_type}?)" for p in review)
         console.print(f"[yellow]Needs review (unsure of the type):[/] {pages_text}")
-
-
-def _json_default(value: Any) -> Any:  # pragma: no cover - reports are plain data
-    return str(value)

@@ -86,6 +86,12 @@ class PageFeatures:
         return text[:240] if text else self.body[:240]
 
 
+def page_numbering(text: str) -> tuple[int, int] | None:
+    """ "Page 2 of 3" / "Sheet 1 of 2" on a page, as (2, 3)."""
+    m = _PAGE_OF.search(text) or _SHEET_OF.search(text)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
 def page_features(page: PageContent) -> PageFeatures:
     lines = sorted(page.lines, key=lambda ln: (round(ln.box.cy / 4), ln.box.x0))
     rows: list[list[str]] = []
@@ -109,8 +115,7 @@ def page_features(page: PageContent) -> PageFeatures:
             break
         head.append(row_text)
     body = " ".join(row_texts)
-    m = _PAGE_OF.search(body) or _SHEET_OF.search(body)
-    page_of = (int(m.group(1)), int(m.group(2))) if m else None
+    page_of = page_numbering(body)
     large = max(page.width, page.height) >= 1000 or (page.width > page.height * 1.2)
     return PageFeatures(tuple(head), body, frozenset(_WORD.findall(body)), large, page_of)
 
@@ -311,24 +316,25 @@ class PageClassifier:
             scores["construction_sketch"] = scores.get("construction_sketch", 0.0) + 0.8
         return scores
 
-    def _decisive(self, f: PageFeatures) -> bool:
+    def _decisive(self, rules: dict[str, float]) -> bool:
         """The title rules alone settle this page (no learned exemplar could say otherwise)."""
         if any(self._ex_learned):
             return False
-        ranked = sorted(self.rule_scores(f).values(), reverse=True)
+        ranked = sorted(rules.values(), reverse=True)
         return len(ranked) > 1 and ranked[0] >= 0.85 and ranked[0] - ranked[1] >= 0.35
 
     def classify_file(self, pages: Sequence[PageContent]) -> list[PageLabel]:
         """Labels for the pages of one file, in order (pages of a file are read together)."""
         feats = [page_features(p) for p in pages]
-        unsure = [i for i, f in enumerate(feats) if pages[i].readable and not self._decisive(f)]
+        rule_scores = [self.rule_scores(f) for f in feats]  # once per page: it is the hot path
+        unsure = [i for i in range(len(feats)) if pages[i].readable and not self._decisive(rule_scores[i])]
         partial = self._embedding_scores([feats[i] for i in unsure])
         emb_scores: list[dict[str, float]] = [{} for _ in feats]
         for i, scores in zip(unsure, partial, strict=False):
             emb_scores[i] = scores
         labels: list[PageLabel] = []
         for index, (page, f) in enumerate(zip(pages, feats, strict=True)):
-            rules = self.rule_scores(f)
+            rules = rule_scores[index]
             combined: dict[str, float] = {}
             for doc_type in self.cues:
                 e = emb_scores[index].get(doc_type, 0.0) if emb_scores else 0.0

@@ -612,10 +612,6 @@ def _marks_in(marks: Sequence[Mark], zone: Box) -> bool:
     return False
 
 
-def lines_text(lines: Iterable[TextLine]) -> str:
-    return "\n".join(line.text for line in lines)
-
-
 # ---------------------------------------------------------------------- drawn check boxes
 
 

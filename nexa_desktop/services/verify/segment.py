@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from nexa_desktop.domain.verify import Document, PageContent, PageLabel
 from nexa_desktop.services.verify.checks import DocumentPages
-from nexa_desktop.services.verify.classify import page_features
+from nexa_desktop.services.verify.classify import page_numbering
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 
@@ -30,7 +30,7 @@ def segment(labels: Sequence[PageLabel], contents: Sequence[PageContent]) -> lis
     """Group labelled pages (reading order) into documents, and mark second copies."""
     docs: list[DocumentPages] = []
     tokens = [_tokens(c) for c in contents]
-    numbering = [page_features(c).page_of for c in contents]
+    numbering = [page_numbering(c.text) for c in contents]
     first_index: list[int] = []  # index into contents of each document's first page
     for i, (label, content) in enumerate(zip(labels, contents, strict=True)):
         current = docs[-1] if docs else None

@@ -16,7 +16,6 @@ The public set has no UNREADABLE_PAGE; test_checks covers it on generated scans.
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,40 +23,20 @@ from typing import Any
 
 import pytest
 
+from nexa_desktop.bench.verify import MATCH_KEYS, normalise_field
 from nexa_desktop.services.verify.pipeline import Verifier
 
 CORPUS = Path(__file__).resolve().parents[3] / ".." / "shared" / "corpus"
 PACKAGES = CORPUS / "packages"
 CHOSEN = ("pkg-016", "pkg-011", "pkg-012", "pkg-029", "pkg-036", "pkg-031")
-#: Keys a finding is matched on, per code (README "Finding codes"), besides the code.
-MATCH_KEYS: dict[str, tuple[str, ...]] = {
-    "MISSING_REQUIRED_DOC": ("doc_type",),
-    "OUT_OF_ORDER": ("doc_type",),
-    "ID_MISMATCH": ("doc_type", "field"),
-    "MISSING_SIGNATURE": ("doc_type", "field"),
-    "MISSING_FIELD": ("doc_type", "field"),
-    "SAFETY_ITEM_UNCHECKED": ("doc_type", "field"),
-    "SKETCH_NO_MARKUP": ("doc_type",),
-    "DUPLICATE_DOC": ("doc_type",),
-}
-
 pytestmark = pytest.mark.skipif(
     not PACKAGES.is_dir(), reason=f"the shared sample corpus is not at {CORPUS} (a sibling of the repository)"
 )
 
 
-def _field(value: str | None) -> str | None:
-    """README normalisation: lower case, spaces and hyphens to ``_``, ``OH13`` = ``OH-13``."""
-    if value is None:
-        return None
-    text = re.sub(r"[\s\-]+", "_", value.strip().lower())
-    m = re.fullmatch(r"(oh|ug)_?(\d+)", text)
-    return f"{m.group(1)}_{int(m.group(2))}" if m else text
-
-
 def _key(finding: dict[str, Any]) -> tuple[Any, ...]:
     keys = MATCH_KEYS[finding["code"]]
-    return (finding["code"], *[_field(finding[k]) if k == "field" else finding[k] for k in keys])
+    return (finding["code"], *[normalise_field(finding[k]) if k == "field" else finding[k] for k in keys])
 
 
 def _pages(finding: dict[str, Any]) -> list[tuple[str, int]]:
