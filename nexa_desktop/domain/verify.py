@@ -121,10 +121,12 @@ class Box:
 
 @dataclass(frozen=True, slots=True)
 class TextLine:
-    """One visual line of text (words left to right) and where it sits."""
+    """One visual line of text (words left to right) and where it sits; ``xs``, when extraction
+    was asked for it, is the horizontal centre of each character of ``text``."""
 
     text: str
     box: Box
+    xs: tuple[float, ...] = ()
 
 
 MarkKind = Literal["ink", "image", "annotation"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import math
+import re
 import signal
 import threading
 import time
@@ -257,6 +258,10 @@ class _Run:
     #: Centre of the last character (turned runs chain from it).
     last_x: float = 0.0
     last_y: float = 0.0
+    #: Horizontal centre of each entry of ``parts`` (empty when not known, e.g. OCR pieces).
+    xs: list[float] = field(default_factory=list)
+    #: A blank line (underscores) with a value written on it: still a field of its own.
+    on_blank: bool = False
 
     @property
     def height(self) -> float:
@@ -335,7 +340,9 @@ def _text_runs(textpage: Any, frame: _Frame, rotation: int) -> tuple[list[_Run],
         if run is not None and gap is not None:
             if pending_space or gap > SPACE_GAP:
                 run.parts.append(" ")
+                run.xs.append(run.x1)
             run.parts.append(char)
+            run.xs.append((x0 + x1) / 2)
             if x0 < run.x0:
                 run.x0 = x0
             if x1 > run.x1:
@@ -345,7 +352,7 @@ def _text_runs(textpage: Any, frame: _Frame, rotation: int) -> tuple[list[_Run],
             if y1 > run.y1:
                 run.y1 = y1
         else:
-            run = _Run([char], x0, y0, x1, y1, angle)
+            run = _Run([char], x0, y0, x1, y1, angle, xs=[(x0 + x1) / 2])
             runs.append(run)
         run.last_x, run.last_y = (x0 + x1) / 2, (y0 + y1) / 2
         pending_space = False
@@ -367,10 +374,32 @@ def _gap_after(run: _Run, box: Box, angle: int) -> float | None:
     return max(along - 1.0, 0.0)
 
 
-def _group_lines(runs: list[_Run]) -> list[TextLine]:
+def _piece_of(member: _Run, positions: bool) -> tuple[str, list[float] | None]:
+    """A run's text with its spaces tidied, and each character's centre when asked (and known)."""
+    text = "".join(member.parts)
+    if not positions or len(member.xs) != len(member.parts) or len(text) != len(member.parts):
+        return " ".join(text.split()), None
+    chars: list[str] = []
+    xs: list[float] = []
+    for char, x in zip(text, member.xs, strict=True):
+        if char.isspace():
+            if chars and chars[-1] != " ":
+                chars.append(" ")
+                xs.append(x)
+            continue
+        chars.append(char)
+        xs.append(x)
+    if chars and chars[-1] == " ":
+        chars.pop()
+        xs.pop()
+    return "".join(chars), xs
+
+
+def _group_lines(runs: list[_Run], positions: bool = False) -> list[TextLine]:
     """Runs on the same baseline merged left to right into lines, top to bottom.
 
-    Turned runs (``angle`` other than 0) stay lines of their own.
+    Turned runs (``angle`` other than 0) stay lines of their own. With ``positions`` each line
+    carries its characters' centres (for writing into a form's blanks).
     """
     lines: list[tuple[float, float, list[_Run]]] = []  # the first run's band, then the runs
     for run in sorted(runs, key=lambda r: (r.y0 + r.y1) / 2):
@@ -390,30 +419,108 @@ def _group_lines(runs: list[_Run]) -> list[TextLine]:
     result: list[TextLine] = []
     for _y0, _y1, members in lines:
         members.sort(key=lambda r: r.x0)
+        if len(members) > 1:
+            members = _written_on_blanks(members)
         # Far-apart parts of a visual line (form columns: a value above each label, a label and a
         # value in another cell) become lines of their own, each with its true box.
         group: list[_Run] = []
         pieces: list[str] = []
+        xs: list[float] | None = [] if positions else None
         previous: _Run | None = None
         for member in members:
-            piece = " ".join("".join(member.parts).split())
+            piece, piece_xs = _piece_of(member, positions)
             if not piece:
                 continue
             if previous is not None:
                 gap = (member.x0 - previous.x1) / min(member.height, previous.height)
-                blank_edge = _is_blank(piece) != _is_blank("".join(pieces))
+                blank_edge = (_is_blank(piece) or member.on_blank) != (
+                    _is_blank("".join(pieces)) or previous.on_blank
+                )
                 if gap > WIDE_GAP or (blank_edge and gap > SPACE_GAP):
-                    result.append(_line_of(group, pieces))
+                    result.append(_line_of(group, pieces, xs))
                     group, pieces = [], []
+                    xs = [] if positions else None
                 elif not -0.25 <= gap <= SPACE_GAP:
                     pieces.append(" ")
+                    if xs is not None:
+                        xs.append(previous.x1)
             pieces.append(piece)
+            xs = xs + piece_xs if xs is not None and piece_xs is not None else None
             group.append(member)
             previous = member
         if group:
-            result.append(_line_of(group, pieces))
+            result.append(_line_of(group, pieces, xs))
     result.sort(key=lambda line: (round(line.box.cy, 1), line.box.x0))
     return result
+
+
+#: Empty places on a form that typed text can be written on: a line of underscores, an empty box.
+_SLOT = re.compile(r"_{3,}|\[\s*\]|\(\s*\)|[☐□]")
+
+
+def _written_on_blanks(members: list[_Run]) -> list[_Run]:
+    """Text written over an empty place of another run (a value typed on "PM: ______", an X in
+    "[ ] Completed") joins that run at the place: "PM: 12345678", "[X] Completed".
+
+    Without this the written text would come after the whole run and read as something else.
+    Only horizontal text of about the same size counts (not a large "COPY" stamp across a field).
+    """
+    kept = list(members)
+    changed = True
+    while changed:
+        changed = False
+        for host in kept:
+            for other in kept:
+                if other is host or host.angle or other.angle:
+                    continue
+                if other.x0 >= host.x1 or other.x1 <= host.x0 or other.height > 1.8 * host.height:
+                    continue
+                joined = _write_into(host, other)
+                if joined is not None:
+                    kept = [joined if r is host else r for r in kept if r is not other]
+                    changed = True
+                    break
+            if changed:
+                break
+    return sorted(kept, key=lambda r: r.x0)
+
+
+def _write_into(host: _Run, written: _Run) -> _Run | None:
+    raw = "".join(host.parts)
+    if len(host.xs) != len(host.parts) or any(len(p) != 1 for p in host.parts):
+        return None
+    centre = (written.x0 + written.x1) / 2
+    text = " ".join("".join(written.parts).split())
+    if not text:
+        return None
+    for slot in _SLOT.finditer(raw):
+        left = host.xs[slot.start()] - 3.0
+        right = host.xs[slot.end() - 1] + 3.0
+        if not (left <= centre <= right or (slot.group().startswith("_") and left <= written.x0 < right)):
+            continue
+        if slot.group().startswith("_"):
+            filling = [" ", *text, " "]
+        elif slot.group() in "☐□":
+            filling = ["☒"] if text.upper() in {"X", "✓", "✔"} else [slot.group()]
+        else:
+            filling = [slot.group()[0], *text, slot.group()[-1]]
+        before, after = raw[: slot.start()], raw[slot.end() :]
+        parts = [*before, *filling, *after]
+        mid = host.xs[slot.start()]
+        xs = [*host.xs[: slot.start()], *([mid] * len(filling)), *host.xs[slot.end() :]]
+        return _Run(
+            parts,
+            min(host.x0, written.x0),
+            min(host.y0, written.y0),
+            max(host.x1, written.x1),
+            max(host.y1, written.y1),
+            0,
+            host.last_x,
+            host.last_y,
+            xs,
+            on_blank=host.on_blank or _is_blank(raw),
+        )
+    return None
 
 
 def _is_blank(text: str) -> bool:
@@ -422,14 +529,15 @@ def _is_blank(text: str) -> bool:
     return len(stripped) >= 3 and set(stripped) <= {"_", " "}
 
 
-def _line_of(members: list[_Run], pieces: list[str]) -> TextLine:
+def _line_of(members: list[_Run], pieces: list[str], xs: list[float] | None = None) -> TextLine:
     box = Box(
         min(m.x0 for m in members),
         min(m.y0 for m in members),
         max(m.x1 for m in members),
         max(m.y1 for m in members),
     )
-    return TextLine("".join(pieces), box)
+    text = "".join(pieces)
+    return TextLine(text, box, tuple(xs) if xs is not None and len(xs) == len(text) else ())
 
 
 def _lines_as_runs(lines: list[TextLine]) -> list[_Run]:
@@ -735,6 +843,11 @@ def _is_signed(annot: Any) -> bool:
 # --------------------------------------------------------------------------- pages
 
 
+#: One lock for every PDFium call made in this process outside the reader worker (the UI's
+#: thumbnails, the form writer): PDFium keeps global state and is not thread-safe.
+PDFIUM_LOCK = threading.RLock()
+
+
 def read_pdf(
     path: Path,
     rel: str,
@@ -742,11 +855,12 @@ def read_pdf(
     max_pages: int = 500,
     ocr: bool = True,
     on_ocr: Callable[[int], None] | None = None,
+    positions: bool = False,
 ) -> Iterator[PageContent]:
     """Read ``path`` page by page in this process; raises :class:`PdfProblem` if it cannot be read.
 
     ``on_ocr(page)`` is called before a page is sent to OCR (slow: the worker uses it to extend
-    its time budget).
+    its time budget). ``positions`` keeps each character's place on its line (``TextLine.xs``).
     """
     pdf = _open_document(path, rel)
     try:
@@ -764,7 +878,7 @@ def read_pdf(
         except pdfium.PdfiumError:
             logger.debug("%s: forms could not be loaded", rel)
         for index in range(count):
-            yield _read_page_safely(pdf, index, rel, formenv, ocr, on_ocr)
+            yield _read_page_safely(pdf, index, rel, formenv, ocr, on_ocr, positions)
     finally:
         pdf.close()
 
@@ -776,6 +890,7 @@ def _read_page_safely(
     formenv: Any,
     ocr: bool,
     on_ocr: Callable[[int], None] | None,
+    positions: bool = False,
 ) -> PageContent:
     """One page; a page that fails comes back unreadable (``source="none"``) instead of failing the file."""
     try:
@@ -788,7 +903,7 @@ def _read_page_safely(
             width, height = 0.0, 0.0
         return PageContent(file=rel, page=index + 1, width=width, height=height, source="none")
     try:
-        return _read_page(page, index, rel, formenv, ocr, on_ocr)
+        return _read_page(page, index, rel, formenv, ocr, on_ocr, positions)
     except MemoryError:
         raise
     except Exception:
@@ -825,6 +940,7 @@ def _read_page(
     formenv: Any,
     ocr: bool,
     on_ocr: Callable[[int], None] | None,
+    positions: bool = False,
 ) -> PageContent:
     width, height = _page_size(page)
     try:
@@ -850,7 +966,7 @@ def _read_page(
                     break
     finally:
         textpage.close()
-    lines = _group_lines(runs)
+    lines = _group_lines(runs, positions)
     collector = _MarkCollector(frame, width, height)
     collector.walk_page(page.raw)
     annot_marks, form_values = _annotations(page.raw, formenv, frame, width, height)

@@ -64,10 +64,12 @@ def split_columns(line: TextLine) -> list[TextLine]:
     out: list[TextLine] = []
     total = max(1, len(text))
     width = line.box.width
+    xs = line.xs if len(line.xs) == len(text) else ()
     for m in re.finditer(r"\S+(?:\s{1,2}\S+)*", text):
         x0 = line.box.x0 + width * m.start() / total
         x1 = line.box.x0 + width * m.end() / total
-        out.append(TextLine(m.group(0), Box(x0, line.box.y0, x1, line.box.y1)))
+        part = xs[m.start() : m.end()]
+        out.append(TextLine(m.group(0), Box(x0, line.box.y0, x1, line.box.y1), part))
     return out or [line]
 
 
@@ -80,6 +82,8 @@ class Seg:
     box: Box
     page: int  # index into the document's pages
     order: int
+    #: Each character's horizontal centre, when extraction kept them (else empty).
+    xs: tuple[float, ...] = ()
 
 
 @dataclass(slots=True)
@@ -119,7 +123,10 @@ class DocView:
             for line in sorted(runs, key=lambda ln: (round(ln.box.cy / 4), ln.box.x0)):
                 if not line.text.strip():
                     continue
-                view.segs.append(Seg(line.text.strip(), norm(line.text), line.box, index, order))
+                lead = len(line.text) - len(line.text.lstrip())
+                text = line.text.strip()
+                xs = line.xs[lead : lead + len(text)] if len(line.xs) == len(line.text) else ()
+                view.segs.append(Seg(text, norm(line.text), line.box, index, order, xs))
                 order += 1
         return view
 
@@ -403,8 +410,8 @@ def ticked_options(view: DocView, options: Sequence[str], *, start: int = 0) -> 
             continue
         for option in wanted:
             for m in re.finditer(re.escape(option), seg.low):
-                before = seg.text[: _raw_index(seg, m.start())]
-                after = seg.text[_raw_index(seg, m.end()) :]
+                before = seg.text[: raw_index(seg, m.start())]
+                after = seg.text[raw_index(seg, m.end()) :]
                 box = _BOX_BEFORE.search(before) or _BOX_AFTER.match(after)
                 if not box:
                     continue
@@ -451,7 +458,7 @@ def ticked_options(view: DocView, options: Sequence[str], *, start: int = 0) -> 
     return False, seen, any_box
 
 
-def _raw_index(seg: Seg, low_index: int) -> int:
+def raw_index(seg: Seg, low_index: int) -> int:
     """Map an index in the normalised text back to the raw text (same words, maybe other spacing)."""
     words_before = len(seg.low[:low_index].split())
     raw_words = seg.text.split()
@@ -505,7 +512,7 @@ def signature_present(view: DocView, hit: LabelHit, known_labels: Sequence[str])
         o.box.x0 >= seg.box.x1 - 2 and _inside(o.box, beside) and is_blank_line(o.text)
         for o in view.segs
         if o.page == seg.page
-    ) or any(_is_rule(m) and m.box.x0 >= seg.box.x1 - 2 and _inside(m.box, beside) for m in page.marks)
+    ) or any(is_rule(m) and m.box.x0 >= seg.box.x1 - 2 and _inside(m.box, beside) for m in page.marks)
     zone = _signature_zone(view, seg)
     for other in [] if line_beside else view.segs:
         if other.page != seg.page or other is seg:
@@ -561,7 +568,7 @@ def _beside_zone(view: DocView, seg: Seg, known_labels: Sequence[str]) -> Box:
     return Box(b.x1 + 2, b.y0 - 6, max(b.x1 + 3, limit), b.y1 + 4)
 
 
-def _is_rule(mark: Mark) -> bool:
+def is_rule(mark: Mark) -> bool:
     """A thin horizontal stroke: a signature or field line, not handwriting."""
     return mark.kind == "ink" and mark.box.height < 2.5 and mark.box.width >= 30
 
@@ -571,7 +578,7 @@ def _rule_beside(view: DocView, seg: Seg) -> bool:
     b = seg.box
     for mark in view.pages[seg.page].marks:
         m = mark.box
-        if _is_rule(mark) and 0 <= m.x0 - b.x1 <= 40 and b.y0 <= m.cy <= b.y1 + 5:
+        if is_rule(mark) and 0 <= m.x0 - b.x1 <= 40 and b.y0 <= m.cy <= b.y1 + 5:
             written = any(
                 o.page == seg.page
                 and o is not seg
@@ -655,9 +662,8 @@ def drawn_box_state(page: PageContent, row: Sequence[Seg]) -> bool | None:
     return any(_box_ticked(page, sq, tick_texts) for sq in squares)
 
 
-def drawn_box_before(page: PageContent, seg: Seg, x: float | None = None) -> bool | None:
-    """The drawn check box just left of an option's text (starting at ``x``, else the run's start):
-    ticked, empty, or None when there is none."""
+def square_before(page: PageContent, seg: Seg, x: float | None = None) -> Mark | None:
+    """The drawn check box just left of an option's text (starting at ``x``, else the run's start)."""
     b = seg.box
     start = b.x0 if x is None else x
     best: Mark | None = None
@@ -666,6 +672,13 @@ def drawn_box_before(page: PageContent, seg: Seg, x: float | None = None) -> boo
         near = _square(mark) and abs(m.cy - b.cy) <= max(4.0, b.height) and -12 <= start - m.x1 <= 18
         if near and (best is None or m.x1 > best.box.x1):
             best = mark
+    return best
+
+
+def drawn_box_before(page: PageContent, seg: Seg, x: float | None = None) -> bool | None:
+    """The drawn check box just left of an option's text (starting at ``x``, else the run's start):
+    ticked, empty, or None when there is none."""
+    best = square_before(page, seg, x)
     if best is None:
         return None
     ticks = [ln.box for ln in page.lines if ln.text.strip() in {"X", "x", "✓", "✔"}]

@@ -599,10 +599,10 @@ def test_page_that_throws_in_our_code_is_unreadable(tmp_path: Path, monkeypatch:
     real = extraction._group_lines
     calls = iter([True, False])
 
-    def flaky(runs: list[extraction._Run]) -> list[object]:
+    def flaky(runs: list[extraction._Run], positions: bool = False) -> list[object]:
         if next(calls):
             raise RuntimeError("boom")
-        return real(runs)  # type: ignore[return-value]
+        return real(runs, positions)  # type: ignore[return-value]
 
     monkeypatch.setattr(extraction, "_group_lines", flaky)
     pages = read_all(path)
@@ -746,3 +746,68 @@ def test_results_travel_through_the_pipe_intact(tmp_path: Path, extractor: Extra
     path = _marks_pdf(tmp_path)
     remote = extractor.extract(path, "marks.pdf").pages
     assert remote == read_all(path, "marks.pdf")
+
+
+def _page_with(path: Path, draw: Callable[[canvas.Canvas], None]) -> Path:
+    page = canvas.Canvas(str(path), pagesize=(612, 792))
+    draw(page)
+    page.save()
+    return path
+
+
+def test_a_value_typed_on_a_blank_line_joins_it_at_its_place(tmp_path: Path) -> None:
+    """Text written over underscores or into "[ ]" (a form filled by stamping) reads in place."""
+
+    def draw(c: canvas.Canvas) -> None:
+        c.setFont("Helvetica", 10)
+        c.drawString(72, 700, "PM Number: ______________________ Location #: 3")
+        c.drawString(72, 680, "Status: [ ] Completed [ ] Canceled")
+        c.drawString(72, 650, "____________________")
+        c.drawString(72, 638, "Foreman LAN ID")
+        c.drawString(300, 650, "06/23/2025")
+        # written afterwards, over the blanks (what the form writer's overlay does)
+        c.drawString(140, 700, "35589054")
+        c.drawString(76, 651, "GZVC")
+
+    path = _page_with(tmp_path / "typed.pdf", draw)
+    # the tick: at the centre of the first "[ ]"
+    reader_lines = [
+        line for line in read_all(path, positions=True)[0].lines if line.text.startswith("Status")
+    ]
+    (status,) = reader_lines
+    start = status.text.index("[")
+    centre = (status.xs[start] + status.xs[start + 2]) / 2
+
+    def tick(c: canvas.Canvas) -> None:
+        draw(c)
+        c.drawString(centre - 3.3, 680, "X")
+
+    lines = [line.text for line in read_all(_page_with(tmp_path / "ticked.pdf", tick))[0].lines]
+    assert "PM Number: 35589054 Location #: 3" in lines
+    assert "Status: [X] Completed [ ] Canceled" in lines
+    assert "GZVC" in lines and "06/23/2025" in lines  # the value on the line stays its own field
+
+
+def test_a_big_stamp_across_a_blank_is_not_a_value(tmp_path: Path) -> None:
+    def draw(c: canvas.Canvas) -> None:
+        c.setFont("Helvetica", 10)
+        c.drawString(72, 700, "PM Number: ______________________________")
+        c.setFont("Helvetica-Bold", 30)
+        c.drawString(150, 694, "COPY")
+
+    lines = [line.text for line in read_all(_page_with(tmp_path / "copy.pdf", draw))[0].lines]
+    # the blank stays whole (the stamp is not written into it): the field still reads as empty
+    assert any(line.startswith("PM Number: ______________________________") for line in lines), lines
+
+
+def test_character_positions_follow_the_text(tmp_path: Path) -> None:
+    def draw(c: canvas.Canvas) -> None:
+        c.setFont("Helvetica", 10)
+        c.drawString(72, 700, "LAN ID:   ____")
+
+    (line,) = read_all(_page_with(tmp_path / "xs.pdf", draw), positions=True)[0].lines
+    assert len(line.xs) == len(line.text)
+    assert list(line.xs) == sorted(line.xs)
+    assert line.box.x0 <= line.xs[0] < line.xs[-1] <= line.box.x1
+    (plain,) = read_all(tmp_path / "xs.pdf")[0].lines
+    assert plain.xs == () and plain.text == line.text  # only when asked for
