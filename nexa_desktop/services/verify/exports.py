@@ -304,6 +304,18 @@ def _write_html(report: Report, path: Path) -> None:
 # --------------------------------------------------------------------------- PDF
 
 
+_BOX_GLYPHS = str.maketrans(
+    {"☐": "[ ]", "□": "[ ]", "☒": "[X]", "☑": "[X]", "✅": "[X]", "■": "[X]", "✓": "[v]", "✔": "[v]"}
+)
+
+
+def standard_font_text(text: str) -> str:
+    """Text the PDF report's standard font can show: check boxes as ``[ ]``/``[X]`` (the evidence
+    quotes them), anything else outside Windows-1252 as "?" rather than a black box."""
+    text = text.translate(_BOX_GLYPHS)
+    return text.encode("cp1252", "replace").decode("cp1252")
+
+
 def _write_pdf(report: Report, path: Path) -> None:
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_LEFT
@@ -322,7 +334,7 @@ def _write_pdf(report: Report, path: Path) -> None:
     heading = ParagraphStyle("h2", parent=styles["Heading2"], spaceBefore=12, spaceAfter=4)
 
     def para(text: object, style: ParagraphStyle = cell) -> Paragraph:
-        value = clean(str(text))
+        value = standard_font_text(clean(str(text)))
         lines = value.split("\n")
         if len(value) > _PDF_CELL_LIMIT or len(lines) > _PDF_CELL_LINES:
             value = (

@@ -146,6 +146,21 @@ def test_pdf_survives_hostile_text(tmp_path: Path) -> None:
     assert "ID_MISMATCH" in "".join(p.extract_text() for p in reader.pages)
 
 
+def test_pdf_quotes_check_boxes_as_the_form_shows_them(tmp_path: Path) -> None:
+    """Evidence like "Status: ☐ Completed ☒ Canceled" prints as [ ] / [X], not as black squares."""
+    report = _report(findings=False)
+    report.findings = [
+        Finding(
+            "MISSING_FIELD", "error", "ec_tag", "status", [PageRef("a.pdf", 2)],
+            "EC tag: none of the status boxes is ticked.",
+            [Evidence(PageRef("a.pdf", 2), "Status: ☐ Completed ☐ Canceled – “Found” ✓")],
+        )
+    ]  # fmt: skip
+    reader = PdfReader(write_report(report, tmp_path / "boxes.pdf"))
+    text = " ".join("".join(p.extract_text() for p in reader.pages).split())  # cells wrap lines
+    assert "Status: [ ] Completed [ ] Canceled – “Found” [v]" in text
+
+
 def test_format_comes_from_the_suffix_or_the_argument(tmp_path: Path) -> None:
     report = _report()
     as_json = write_report(report, tmp_path / "REPORT.JSON")
