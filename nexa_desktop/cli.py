@@ -241,10 +241,18 @@ def complete(
             "--set", help="FIELD=VALUE you already know, e.g. --set built_as=redlined (repeatable)."
         ),
     ] = None,
+    into: Annotated[
+        Path | None,
+        typer.Option(help="Write the fill into a copy of this form PDF (the original is never changed)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for the written copy (default: next to the PDF).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the validated fill as JSON.")] = False,
 ) -> None:
     """Draft a form's fill for a job (facts from the record, language from the local model)."""
     from nexa_desktop.services.complete.run import complete_form, stream_prompt
+    from nexa_desktop.services.complete.writeback import plan_json, write_fill_planned
 
     try:
         if prompt is not None:
@@ -258,10 +266,17 @@ def complete(
         if bad:
             raise _fail(f"--set needs FIELD=VALUE, got {bad[0]!r}")
         fill = complete_form(form, job, model=model, package=package, answers=answers)
+        result = dict(fill.to_json())
+        if into is not None and fill.ready:
+            written, plan = write_fill_planned(fill, into, out or into.parent)
+            result["written"] = str(written)
+            result["write_plan"] = dict(plan_json(plan))
     except NexaError as exc:
         raise _fail(str(exc)) from None
-    typer.echo(json.dumps(fill.to_json(), indent=None if as_json else 2))
+    typer.echo(json.dumps(result, indent=None if as_json else 2))
     if not fill.ready:
+        if into is not None:
+            typer.echo("nexa complete: the fill is not ready, so nothing was written", err=True)
         raise typer.Exit(3)
 
 

@@ -32,7 +32,7 @@ from nexa_desktop.services.complete.engine import LocalEngine
 from nexa_desktop.services.complete.fills import Fill, draft_fill
 from nexa_desktop.services.complete.forms import FORMS
 from nexa_desktop.services.complete.models import ModelManager
-from nexa_desktop.services.complete.writeback import write_fill
+from nexa_desktop.services.complete.writeback import WritePlan, write_fill_planned
 from nexa_desktop.ui.ops import OpRunner
 
 
@@ -281,9 +281,25 @@ class CompletionDialog(QDialog):
         target_dir = out_dir or source_pdf.parent
         self.status.setText("Writing the PDF…")
         self.runner.read(
-            write_fill, fill, source_pdf, target_dir, on_done=self._written, on_error=self._failed
+            write_fill_planned, fill, source_pdf, target_dir, on_done=self._written, on_error=self._failed
         )
 
-    def _written(self, path: Path) -> None:
-        self.status.setText(f"Written: {path}. The original form is untouched.")
+    def _written(self, result: tuple[Path, WritePlan]) -> None:
+        path, plan = result
+        notes = [
+            f"Written: {path.name} ({len(plan.placements)} value(s) placed; the original form is untouched)."
+        ]
+        spec = self.values.fill.spec if self.values.fill is not None else None
+        label = (lambda name: spec.field(name).label) if spec is not None else (lambda name: name)
+        if plan.already:
+            shown = "; ".join(f"{label(name)} shows {text!r}" for name, text in plan.already)
+            notes.append(f"Left as the form already had them: {shown}.")
+        if plan.unplaced:
+            notes.append(
+                "No place on this form for: "
+                + ", ".join(label(name) for name in plan.unplaced)
+                + " (kept in NEXA)."
+            )
+        self.status.setText(" ".join(notes))
+        self.status.setToolTip(str(path))
         self.written.emit(path)

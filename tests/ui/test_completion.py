@@ -155,3 +155,38 @@ def test_models_page_lists_checks_and_refuses_a_bad_file(
     )
     assert "b71c1c" in page.details.text()  # shown as an error
     assert "not-a-model.gguf" not in [e.name for e in page.table.entries]
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_writing_into_a_printed_form_says_what_went_where(
+    qtbot: QtBot, dialog: CompletionDialog, job: Job, tmp_path: Path
+) -> None:
+    """A face sheet that is not fillable: the LAN ID goes on its blank line; what the form already
+    shows is named in the status, not written over."""
+    from tests.services.verify import pkgbuilder as pb
+
+    printed = pb.Job(pm=job.pm_number)
+    pb.write_package(
+        tmp_path / "src", [pb.build("face_sheet", printed, pb.CORPUS, missing={"foreman_lan_id"})]
+    )
+    (source,) = sorted((tmp_path / "src").glob("*.pdf"))
+    dialog.model_choice.setCurrentIndex(dialog.model_choice.findData(""))
+    dialog.form.setCurrentIndex(dialog.form.findData("face_sheet_signoff"))
+    qtbot.mouseClick(dialog.draft_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.values.fill is not None, timeout=120_000)
+    fill = dialog.values.fill
+    assert fill is not None
+    names = [f.name for f in fill.spec.fields]
+    dialog.values.setData(dialog.values.index(names.index("built_as"), 1), "built_as_designed")
+    qtbot.waitUntil(lambda: dialog.save_button.isEnabled(), timeout=5_000)
+    lan_id = dialog.values.fill.values["lan_id"].value if dialog.values.fill else None
+    with qtbot.waitSignal(dialog.written, timeout=30_000) as written:
+        dialog.write_to(source, tmp_path / "out")
+    out = Path(written.args[0])
+    status = dialog.status.text()
+    assert out.name in status and "1 value(s) placed" in status, status
+    assert "Left as the form already had them" in status and printed.date in status, status
+    import pypdfium2 as pdfium
+
+    text = "".join(page.get_textpage().get_text_range() for page in pdfium.PdfDocument(str(out)))
+    assert str(lan_id) in text

@@ -33,9 +33,17 @@ from reportlab.pdfgen.canvas import Canvas
 
 from nexa_desktop import paths
 from nexa_desktop.domain.errors import NexaError
+from nexa_desktop.domain.rules import FieldRule, Shape
+from nexa_desktop.domain.verify import PageContent
+from nexa_desktop.services.complete.anchored import AlreadyThere, Spot, field_spot, tick_spot
 from nexa_desktop.services.complete.fills import Fill, display_value
 from nexa_desktop.services.complete.forms import FormSpec
 from nexa_desktop.services.complete.naming import MAX_SUFFIX, move_no_overwrite, name_for, sanitise
+from nexa_desktop.services.verify.checks import known_labels
+from nexa_desktop.services.verify.classify import PageClassifier, page_numbering
+from nexa_desktop.services.verify.extraction import PDFIUM_LOCK, PdfProblem, read_pdf
+from nexa_desktop.services.verify.profile import load_profile
+from nexa_desktop.services.verify.reading import DocView
 
 FONT = "Helvetica"
 #: Fuzzy field-name matches below this similarity are not trusted.
@@ -112,6 +120,30 @@ class Layout(_Config):
     stamps: list[Stamp] = []
 
 
+class LabelField(_Config):
+    """One of our fields on a form read by its printed labels."""
+
+    field: str
+    #: The rules profile's field whose labels (and section, page) verification uses for it.
+    rule: str | None = None
+    #: Labels of our own, when the profile has none for this field.
+    labels: list[str] = []
+    shape: Shape = "any"
+    #: For a choice: our value → the printed words of its option ("Completed" → ["completed"]).
+    options: dict[str, list[str]] = {}
+
+
+class LabelLayout(_Config):
+    """Any version of a form whose labels NEXA knows: values go beside their labels, ticks into
+    the empty box before their option (see ``anchored.py``)."""
+
+    name: str
+    #: The document type the form's pages are (classified by their titles, as ``nexa verify`` does)
+    #: and the rules profile's form whose labels are used.
+    doc_type: str
+    fields: list[LabelField]
+
+
 class Tick(_Config):
     field: str
     value: str
@@ -124,6 +156,7 @@ class FormLayout(_Config):
     acroform: dict[str, list[str]] = {}
     acroform_ticks: list[Tick] = []
     layouts: list[Layout] = []
+    by_labels: list[LabelLayout] = []
 
 
 def layouts_dir() -> Path:
@@ -166,6 +199,8 @@ class WritePlan:
     layout: str
     placements: tuple[Placement, ...]
     unplaced: tuple[str, ...]
+    #: Fields the form already shows a value for (field, what it shows): never written over.
+    already: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +211,8 @@ class _Draw:
     size: float
     line_height: float
     lines: tuple[str, ...]
+    #: Text direction in PDF space, degrees anticlockwise (a page shown turned).
+    angle: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,7 +394,7 @@ def _pdf_text(reader: PdfReader) -> str:
     return _norm(" ".join(parts))
 
 
-def _pick_layout(layout: FormLayout, reader: PdfReader, spec: FormSpec, source: Path) -> Layout:
+def _pick_layout(layout: FormLayout, reader: PdfReader) -> Layout | None:
     text = _pdf_text(reader) if any(lay.match for lay in layout.layouts) else ""
     first = reader.pages[0].mediabox
     size = (float(first.width), float(first.height))
@@ -369,11 +406,15 @@ def _pick_layout(layout: FormLayout, reader: PdfReader, spec: FormSpec, source: 
         ):
             continue
         return candidate
-    known = "; ".join(lay.name for lay in layout.layouts) or "none yet"
-    raise NoPlaceForForm(
-        f"NEXA does not know where to write the {spec.title} on {source.name}: it has no fillable "
-        f"fields NEXA recognises and does not look like a known layout (known: {known}). "
-        "Check that this is the right PDF, or fill it by hand."
+    return None
+
+
+def _no_place(layout: FormLayout, spec: FormSpec, source: Path, why: str = "") -> NoPlaceForForm:
+    known = "; ".join([lay.name for lay in layout.layouts] + [lay.name for lay in layout.by_labels])
+    return NoPlaceForForm(
+        f"NEXA does not know where to write the {spec.title} on {source.name}: "
+        + (why or "it has no fillable fields NEXA recognises, and none of its pages shows the form's title")
+        + f" (NEXA knows: {known or 'no layout yet'}). Check that this is the right PDF, or fill it by hand."
     )
 
 
@@ -463,9 +504,158 @@ def _prepare(fill: Fill, source: Path, directory: Path | None) -> _Prepared:
         values, placements, unplaced = acro
         plan = WritePlan("acroform", "fillable fields", tuple(placements), tuple(unplaced))
         return _Prepared(reader, plan, values, ())
-    chosen = _pick_layout(form_layout, reader, spec, source)
-    draws, placements, unplaced = _plan_stamps(spec, form_layout, chosen, model, reader)
-    plan = WritePlan("stamp", chosen.name, tuple(placements), tuple(unplaced))
+    # A version of the form that prints its labels: write beside them (what verification reads).
+    # Otherwise a calibrated layout (an image-only form like the real TD-2051P-10 sheet).
+    pages = _read_pages(source) if form_layout.by_labels else []
+    titled: PageContent | None = None
+    for label_layout in form_layout.by_labels:
+        document = _form_pages(label_layout, pages)
+        if not document:
+            continue
+        titled = titled or document[0]
+        planned = _plan_by_labels(spec, form_layout, label_layout, model, document, reader)
+        if planned is not None:
+            return planned
+    chosen = _pick_layout(form_layout, reader)
+    if chosen is not None:
+        draws, placements, unplaced = _plan_stamps(spec, form_layout, chosen, model, reader)
+        plan = WritePlan("stamp", chosen.name, tuple(placements), tuple(unplaced))
+        return _Prepared(reader, plan, {}, tuple(draws))
+    if titled is not None:
+        raise _no_place(
+            form_layout,
+            spec,
+            source,
+            f"page {titled.page} is this form, but none of its fields has a label with room beside it",
+        )
+    if pages and not any(page.text_layer for page in pages):
+        raise _no_place(
+            form_layout, spec, source, "it is a scan without text, so NEXA cannot find the labels"
+        )
+    raise _no_place(form_layout, spec, source)
+
+
+# -- forms read by their labels ---------------------------------------------------------------
+
+
+def _read_pages(source: Path) -> list[PageContent]:
+    """The PDF's pages as verification reads them (text layer only: a form to write on has one)."""
+    try:
+        with PDFIUM_LOCK:
+            return list(read_pdf(source, source.name, ocr=False, positions=True))
+    except PdfProblem as exc:
+        raise NotAPdf(str(exc)) from exc
+
+
+def _form_pages(layout: LabelLayout, pages: Sequence[PageContent]) -> list[PageContent]:
+    """The form's pages: the first run of pages classified as its document type (title rules only,
+    as verification classifies them), up to where a second copy starts ("Page 1 of n" again)."""
+    labels = PageClassifier(use_embeddings=False).classify_file(pages)
+    found: list[PageContent] = []
+    for page, label in zip(pages, labels, strict=True):
+        if label.doc_type != layout.doc_type:
+            if found:
+                break
+            continue
+        numbering = page_numbering(" ".join(line.text for line in page.lines))
+        if found and (len(found) >= 6 or (numbering is not None and numbering[0] == 1)):
+            break
+        found.append(page)
+    return found
+
+
+def _to_pdf_space(
+    page: PageContent, box: tuple[float, float, float, float], x: float, y: float
+) -> tuple[float, float]:
+    """A displayed point (origin top left) in PDF space, for the frame the page was read in."""
+    left, bottom, right, top = box
+    rotation = page.rotation % 360
+    if rotation == 90:
+        return y + left, x + bottom
+    if rotation == 180:
+        return right - x, y + bottom
+    if rotation == 270:
+        return right - y, top - x
+    return x + left, top - y
+
+
+def _plan_by_labels(
+    spec: FormSpec,
+    form_layout: FormLayout,
+    layout: LabelLayout,
+    model: BaseModel,
+    document: Sequence[PageContent],
+    reader: PdfReader,
+) -> _Prepared | None:
+    profile = load_profile()
+    form_rules = profile.forms[layout.doc_type].fields if layout.doc_type in profile.forms else ()
+    rules_by_name = {rule.field: rule for rule in form_rules}
+    known = known_labels(profile)
+    view = DocView.of(document)
+    draws: list[_Draw] = []
+    placements: list[Placement] = []
+    already: list[tuple[str, str]] = []
+    handled: set[str] = set()
+    for entry in layout.fields:
+        if entry.field not in spec.model.model_fields:
+            raise LayoutFileError(
+                f"The layout {layout.name!r} writes {entry.field!r}, which {spec.id} lacks."
+            )
+        value = getattr(model, entry.field)
+        if value is None:
+            continue
+        rule = rules_by_name.get(entry.rule or "")
+        if entry.rule and rule is None:
+            raise LayoutFileError(
+                f"The layout {layout.name!r} uses the rule {entry.rule!r}, which is not in the profile."
+            )
+        spot: Spot | AlreadyThere | None
+        if entry.options:
+            words = entry.options.get(_value_key(value), [])
+            every = [w for option in entry.options.values() for w in option]
+            start = view.section_start(rule.section) if rule is not None and rule.section else 0
+            spot = tick_spot(view, words, every, start=start) if words else None
+            text = "X"
+        else:
+            rule = rule or FieldRule(
+                field=entry.field, kind="value", labels=tuple(entry.labels), shape=entry.shape
+            )
+            spot = field_spot(view, rule, form_rules or (rule,), known)
+            text = _printable(_field_text(value, form_layout.date_format)).strip()
+        if spot is None or not text:
+            continue
+        handled.add(entry.field)
+        if isinstance(spot, AlreadyThere):
+            already.append((entry.field, spot.text))
+            continue
+        page = document[spot.page]
+        label = spec.field(entry.field).label
+        size, lines = _fit(
+            Stamp(
+                field=entry.field,
+                page=page.page,
+                x=spot.x,
+                y=spot.baseline,
+                size=spot.size,
+                min_size=min(6.0, spot.size),
+                max_width=max(spot.max_width, 1.0),
+            ),
+            text,
+            label,
+        )
+        pdf_page = reader.pages[page.page - 1]
+        crop = pdf_page.cropbox
+        box = (float(crop.left), float(crop.bottom), float(crop.right), float(crop.top))
+        x, y = _to_pdf_space(page, box, spot.x, spot.baseline)
+        draws.append(_Draw(page.page - 1, x, y, size, size * 1.2, lines, page.rotation % 360))
+        placements.append(Placement(entry.field, f"page {page.page}, {spot.how}", text))
+    wanted = sum(1 for entry in layout.fields if getattr(model, entry.field) is not None)
+    if 2 * (len(placements) + len(already)) < wanted:
+        return None  # most of the form's labels are not printed here (an image-only version)
+    unplaced = [
+        fs.name for fs in spec.fields if getattr(model, fs.name) is not None and fs.name not in handled
+    ]
+    plan = WritePlan("stamp", layout.name, tuple(placements), tuple(unplaced), tuple(already))
     return _Prepared(reader, plan, {}, tuple(draws))
 
 
@@ -481,9 +671,13 @@ def _overlay(draws: Sequence[_Draw], width: float, height: float) -> PdfReader:
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(width, height), pageCompression=1)
     for draw in draws:
+        canvas.saveState()
+        canvas.translate(draw.x, draw.y)
+        canvas.rotate(draw.angle)
         canvas.setFont(FONT, draw.size)
         for i, line in enumerate(draw.lines):
-            canvas.drawString(draw.x, draw.y - i * draw.line_height, line)
+            canvas.drawString(0, -i * draw.line_height, line)
+        canvas.restoreState()
     canvas.showPage()
     canvas.save()
     buffer.seek(0)
@@ -524,6 +718,13 @@ def write_fill(
     than replacing a file, and appears only when complete. Raises :class:`FillInvalid` for a fill
     that is not ready and a :class:`WriteBackError` for a PDF that cannot be used.
     """
+    return write_fill_planned(fill, source_pdf, out_dir, name=name, layouts=layouts)[0]
+
+
+def write_fill_planned(
+    fill: Fill, source_pdf: Path, out_dir: Path, *, name: str | None = None, layouts: Path | None = None
+) -> tuple[Path, WritePlan]:
+    """:func:`write_fill`, also returning what was written where (and what was left as it was)."""
     source = Path(source_pdf)
     prepared = _prepare(fill, source, layouts)
     writer = _build(prepared)
@@ -556,7 +757,7 @@ def write_fill(
                 move_no_overwrite(tmp, target)
             except FileExistsError:
                 continue
-            return target
+            return target, prepared.plan
         raise WriteBackError(f"No free file name like {wanted} in {out}; tidy the folder and try again.")
     except OSError as exc:
         raise WriteBackError(f"The PDF could not be written to {out}: {exc.strerror or exc}.") from exc
@@ -569,6 +770,10 @@ def describe(plan: WritePlan, spec: FormSpec) -> list[str]:
     """The plan in sentences for the preview dialog or ``--json`` output."""
     lines = [f"{spec.field(p.field).label}: {p.text!r} → {p.where}" for p in plan.placements]
     lines += [
+        f"{spec.field(name).label}: the form already shows {text!r}; left as it is"
+        for name, text in plan.already
+    ]
+    lines += [
         f"{spec.field(name).label}: no place for it on this PDF (kept in NEXA)" for name in plan.unplaced
     ]
     return lines
@@ -580,4 +785,5 @@ def plan_json(plan: WritePlan) -> Mapping[str, Any]:
         "layout": plan.layout,
         "placements": [{"field": p.field, "where": p.where, "text": p.text} for p in plan.placements],
         "unplaced": list(plan.unplaced),
+        "already": [{"field": name, "shows": text} for name, text in plan.already],
     }

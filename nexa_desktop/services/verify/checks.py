@@ -20,6 +20,7 @@ from nexa_desktop.domain.verify import (
 )
 from nexa_desktop.services.verify.reading import (
     DocView,
+    LabelHit,
     drawn_box_state,
     form_value_near,
     norm,
@@ -96,18 +97,23 @@ def _pages_label(refs: Sequence[PageRef]) -> str:
     return " (" + "; ".join(parts) + ")"
 
 
+def known_labels(profile: RulesProfile) -> tuple[str, ...]:
+    """Every field label of the profile: a run showing one of these is a label, not a value."""
+    labels: set[str] = set()
+    for form in profile.forms.values():
+        for rule in form.fields:
+            labels.update(rule.labels)
+    labels.update(profile.identifiers.pm_labels)
+    labels.update(profile.identifiers.notification_labels)
+    return tuple(sorted(labels))
+
+
 class PackageChecker:
     """Runs every check of a rules profile over a segmented package."""
 
     def __init__(self, profile: RulesProfile) -> None:
         self.profile = profile
-        all_labels: list[str] = []
-        for form in profile.forms.values():
-            for rule in form.fields:
-                all_labels.extend(rule.labels)
-        all_labels.extend(profile.identifiers.pm_labels)
-        all_labels.extend(profile.identifiers.notification_labels)
-        self.known_labels = tuple(sorted(set(all_labels)))
+        self.known_labels = known_labels(profile)
 
     def _finding(
         self,
@@ -358,31 +364,6 @@ class PackageChecker:
                 out.append(finding)
         return out
 
-    def _candidates(self, view: DocView, rule: FieldRule, rules: Sequence[FieldRule]) -> list:  # type: ignore[type-arg]
-        start = view.section_start(rule.section) if rule.section else 0
-        page: int | None = None
-        if rule.first_page_only:
-            page = 0
-        elif rule.last_page_only:
-            page = len(view.pages) - 1
-        hits = view.find_labels(rule.labels, exclude=rule.exclude_labels, start=start, page=page)
-        if not hits and start:
-            hits = view.find_labels(rule.labels, exclude=rule.exclude_labels, page=page)
-        if rule.after:
-            anchor_rule = next((r for r in rules if r.field == rule.after), None)
-            if anchor_rule is not None:
-                anchors = view.find_labels(anchor_rule.labels, exclude=anchor_rule.exclude_labels)
-                if anchors:
-                    a = anchors[0].seg
-                    same_row = [
-                        h
-                        for h in hits
-                        if h.seg.page == a.page and abs(h.seg.box.cy - a.box.cy) <= max(4.0, a.box.height)
-                    ]
-                    later = [h for h in hits if h.seg.order > a.order]
-                    hits = same_row or later or hits
-        return hits
-
     def _check_field(
         self, doc: DocumentPages, view: DocView, rule: FieldRule, rules: Sequence[FieldRule]
     ) -> Finding | None:
@@ -404,7 +385,7 @@ class PackageChecker:
                 f"{title}: none of the {pretty} boxes is ticked ({', '.join(rule.options[:3])}…).",
                 [Evidence(ref, seg.text)],
             )
-        hits = self._candidates(view, rule, rules)
+        hits = field_candidates(view, rule, rules)
         if not hits:
             return None  # the form does not carry this label here: nothing we can judge
         if rule.kind == "signature":
@@ -516,6 +497,34 @@ class PackageChecker:
                 [Evidence(refs[0], "no red or blue markup, no Built As Designed stamp")],
             )
         ]
+
+
+def field_candidates(view: DocView, rule: FieldRule, rules: Sequence[FieldRule]) -> list[LabelHit]:
+    """Where a form field's label sits in a document, the likeliest first: in its section, on the
+    page it must be on, after the field it follows."""
+    start = view.section_start(rule.section) if rule.section else 0
+    page: int | None = None
+    if rule.first_page_only:
+        page = 0
+    elif rule.last_page_only:
+        page = len(view.pages) - 1
+    hits = view.find_labels(rule.labels, exclude=rule.exclude_labels, start=start, page=page)
+    if not hits and start:
+        hits = view.find_labels(rule.labels, exclude=rule.exclude_labels, page=page)
+    if rule.after:
+        anchor_rule = next((r for r in rules if r.field == rule.after), None)
+        if anchor_rule is not None:
+            anchors = view.find_labels(anchor_rule.labels, exclude=anchor_rule.exclude_labels)
+            if anchors:
+                a = anchors[0].seg
+                same_row = [
+                    h
+                    for h in hits
+                    if h.seg.page == a.page and abs(h.seg.box.cy - a.box.cy) <= max(4.0, a.box.height)
+                ]
+                later = [h for h in hits if h.seg.order > a.order]
+                hits = same_row or later or hits
+    return hits
 
 
 def _phrase(phrase: str, text: str) -> bool:

@@ -42,3 +42,35 @@ def test_complete_prints_the_fill_with_facts_from_the_job_record() -> None:
     assert snapshot_pm in text and "Replace crossarm per sketch" in text
     missing = runner.invoke(app, ["complete", "cwc_header", "--job", "12345678", "--json"])
     assert missing.exit_code == 1 and "12345678" in missing.output
+
+
+def test_complete_into_a_blank_form_writes_a_copy_and_says_where(tmp_path: Path) -> None:
+    """``--into``: the fill goes into a copy of a form with blanks (found by its labels)."""
+    from tests.services.verify import pkgbuilder as pb
+
+    db = open_database()
+    seed_demo(db, jobs=30, seed=5)
+    pm = db.engine.connect().exec_driver_sql("SELECT pm_number FROM jobs LIMIT 1").scalar_one()
+    db.dispose()
+    job = pb.Job(pm=pm)
+    pb.write_package(
+        tmp_path / "forms", [pb.build("ccsc", job, pb.CORPUS, missing={"pm_number"})], "combined"
+    )
+    (blank,) = sorted((tmp_path / "forms").glob("*.pdf"))
+    before = blank.read_bytes()
+    runner = CliRunner()
+    args = ["complete", "ccsc_header", "--job", pm, "--json", "--into", str(blank),
+            "--out", str(tmp_path / "out"), "--set", "location_number=1",
+            "--set", "crew_lead_name=Brian Fletcher", "--set", "lan_id=PDYU"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    written = Path(report["written"])
+    assert written.parent == tmp_path / "out" and written.name.startswith(pm)
+    assert [p["field"] for p in report["write_plan"]["placements"]] == ["pm_number"]
+    assert {a["field"] for a in report["write_plan"]["already"]} >= {"location_number", "lan_id"}
+    assert blank.read_bytes() == before
+    # not ready (a LAN ID that is not one): nothing is written
+    not_ready = runner.invoke(app, ["complete", "ccsc_header", "--job", pm, "--json", "--into", str(blank),
+                                    "--out", str(tmp_path / "none"), "--set", "lan_id=no"])  # fmt: skip
+    assert not_ready.exit_code == 3 and not (tmp_path / "none").exists()
