@@ -548,3 +548,28 @@ def test_rename_files_without_a_pm_or_notification_says_why(
         qtbot.mouseClick(page.rename_button, Qt.MouseButton.LeftButton)
     assert "No PM or notification number found: cannot name the files" in said.args[0]
     assert page.rename_dialog is None and [p.name for p in folder.iterdir()] == ["sheet.pdf"]
+
+
+def test_page_types_set_before_a_rename_still_hold_after_it_and_after_its_undo(
+    qtbot: QtBot, page: PackagesPage, tmp_path: Path
+) -> None:
+    package = Path(shutil.copytree(PACKAGES / "pkg-003", tmp_path / "pkg-003"))
+    check_by_drop(qtbot, page, package)
+    assert page.report is not None
+    tag = next(p.ref for p in page.report.pages if p.file == "02_ECTAG.pdf" and p.page == 2)
+    with qtbot.waitSignal(page.rechecked, timeout=20000):
+        page.correct_page(tag, "other")
+    assert page.overrides() == {tag: "other"}
+
+    dialog = open_rename_dialog(qtbot, page)
+    with qtbot.waitSignals([page.renamed, page.runFinished, page.rechecked], timeout=VERIFY_TIMEOUT_MS):
+        dialog.accept()
+    moved = PageRef("131337916_ECTAG.pdf", 2)
+    assert page.overrides() == {moved: "other"}, "the type the user set follows the file's new name"
+    row = page.strip_model.row_of(moved)
+    assert row is not None and page.strip_model.label(row).doc_type == "other"
+    assert page.strip_model.index(row, 0).data(PageRoles.CORRECTED) is True
+
+    with qtbot.waitSignals([page.renameUndone, page.runFinished, page.rechecked], timeout=VERIFY_TIMEOUT_MS):
+        page.undo_rename_action.trigger()
+    assert page.overrides() == {tag: "other"}

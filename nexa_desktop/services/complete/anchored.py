@@ -53,6 +53,8 @@ class Spot:
     max_width: float
     size: float
     how: str  # for the preview: "after the label", "on the line above the label"…
+    #: A drawn check box (x0, y0, x1, y1) to cross with two strokes, as a pen would, instead of text.
+    cross: tuple[float, float, float, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +216,7 @@ def tick_spot(
                 if square is not None:
                     s = square.box
                     size = max(6.0, min(11.0, s.height * 0.9))
+                    inset = max(1.5, 0.2 * min(s.width, s.height))
                     return Spot(
                         seg.page,
                         s.cx - _width("X", size) / 2,
@@ -221,6 +224,7 @@ def tick_spot(
                         s.width + 2,
                         size,
                         "in its box",
+                        cross=(s.x0 + inset, s.y0 + inset, s.x1 - inset, s.y1 - inset),
                     )
     return None
 

@@ -213,6 +213,8 @@ class _Draw:
     lines: tuple[str, ...]
     #: Text direction in PDF space, degrees anticlockwise (a page shown turned).
     angle: int = 0
+    #: Strokes to draw instead of text (x0, y0, x1, y1 in PDF space): a cross in a drawn box.
+    strokes: tuple[tuple[float, float, float, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -647,7 +649,14 @@ def _plan_by_labels(
         crop = pdf_page.cropbox
         box = (float(crop.left), float(crop.bottom), float(crop.right), float(crop.top))
         x, y = _to_pdf_space(page, box, spot.x, spot.baseline)
-        draws.append(_Draw(page.page - 1, x, y, size, size * 1.2, lines, page.rotation % 360))
+        strokes: tuple[tuple[float, float, float, float], ...] = ()
+        if spot.cross is not None:
+            x0, y0, x1, y1 = spot.cross
+            corners = [
+                _to_pdf_space(page, box, cx, cy) for cx, cy in ((x0, y0), (x1, y1), (x0, y1), (x1, y0))
+            ]
+            strokes = ((*corners[0], *corners[1]), (*corners[2], *corners[3]))
+        draws.append(_Draw(page.page - 1, x, y, size, size * 1.2, lines, page.rotation % 360, strokes))
         placements.append(Placement(entry.field, f"page {page.page}, {spot.how}", text))
     wanted = sum(1 for entry in layout.fields if getattr(model, entry.field) is not None)
     if 2 * (len(placements) + len(already)) < wanted:
@@ -671,6 +680,11 @@ def _overlay(draws: Sequence[_Draw], width: float, height: float) -> PdfReader:
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(width, height), pageCompression=1)
     for draw in draws:
+        if draw.strokes:
+            canvas.setLineWidth(1.3)
+            for x0, y0, x1, y1 in draw.strokes:
+                canvas.line(x0, y0, x1, y1)
+            continue
         canvas.saveState()
         canvas.translate(draw.x, draw.y)
         canvas.rotate(draw.angle)

@@ -203,6 +203,31 @@ class _Renames:
     root_after: Path
 
 
+def _carry(
+    overrides: Mapping[PageRef, str], moves: Mapping[Path, Path], root: Path, new_root: Path
+) -> dict[PageRef, str]:
+    """Page types set by the user, under the files' new names (``moves``: old path → new path)."""
+
+    def new_file(rel: str) -> str | None:
+        old = root / rel if root.is_dir() or not root.suffix else root
+        moved = moves.get(old, old)
+        for base in (new_root, root):
+            if moved == base:
+                return moved.name
+            try:
+                return moved.relative_to(base).as_posix()
+            except ValueError:
+                continue
+        return None
+
+    out: dict[PageRef, str] = {}
+    for ref, doc_type in overrides.items():
+        file = new_file(ref.file)
+        if file is not None:
+            out[PageRef(file, ref.page)] = doc_type
+    return out
+
+
 class PageStripView(QListView):
     """The horizontal page strip; also the drop zone (shows how to start while empty)."""
 
@@ -554,6 +579,9 @@ class PackagesPage(QWidget):
         #: The last message about renaming (why an undo was refused, files that were skipped).
         self.rename_message: QMessageBox | None = None
         self._renames: list[_Renames] = []
+        #: Page types the user set, carried to the re-check after a rename: (package path, types).
+        self._carried: tuple[Path, dict[PageRef, str]] | None = None
+        self._pending_overrides: dict[PageRef, str] = {}
         self._renaming = False
         self._watcher: FolderWatcher | None = None
         self._watch_polling = False
@@ -935,6 +963,12 @@ class PackagesPage(QWidget):
         self.report = None
         self._base_report = None
         self._overrides = {}
+        self._pending_overrides = {}
+        if self._carried is not None:
+            carried_root, carried = self._carried
+            self._carried = None
+            if carried_root == path:
+                self._pending_overrides = carried
         self._corrections = []
         self._record = None
         self._known = {}
@@ -963,6 +997,15 @@ class PackagesPage(QWidget):
         self.report = report
         if self._base_report is None:
             self._base_report = report
+            carried = {
+                p.ref: self._pending_overrides[p.ref]
+                for p in report.pages
+                if p.ref in self._pending_overrides and self._pending_overrides[p.ref] != p.doc_type
+            }
+            self._pending_overrides = {}
+            if carried:  # the types the user set before a rename: they still hold
+                self._overrides.update(carried)
+                self._recheck()
         self.strip_model.apply_report(report, corrected=self._overrides.keys())
         self.findings_model.set_findings(report.findings, [p.ref for p in report.pages])
         self._show_verdict(report)
@@ -1481,6 +1524,8 @@ class PackagesPage(QWidget):
         new_root = next((r.renamed for r in batch.renamed if r.original == root), root)
         if batch.renamed:
             self._renames.append(_Renames(batch, root, new_root))
+            moves = {record.original: record.renamed for record in batch.renamed}
+            self._carried = (new_root, _carry(self._overrides, moves, root, new_root))
             self.statusMessage.emit(
                 f"{batch.summary} Checking the package again with the new names; "
                 "“Undo rename” (Ctrl+Shift+Z) puts the old names back."
@@ -1524,6 +1569,11 @@ class PackagesPage(QWidget):
         count = len(restored)
         self.statusMessage.emit(
             f"The old names are back ({count} file{'s' if count != 1 else ''}). Checking the package again."
+        )
+        moves = {record.renamed: record.original for record in entry.batch.renamed}
+        self._carried = (
+            entry.root_before,
+            _carry(self._overrides, moves, entry.root_after, entry.root_before),
         )
         self.open_paths([entry.root_before])
         self._update_buttons()

@@ -246,3 +246,39 @@ def test_a_pdf_without_the_form_is_refused_with_the_reason(tmp_path: Path) -> No
     with pytest.raises(NoPlaceForForm, match="title"):
         plan_write(fill_for("ccsc_header", ""), source)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_drawn_check_box_gets_a_drawn_cross(tmp_path: Path) -> None:
+    """Boxes drawn as squares (no text) are crossed with two strokes, which verification reads as a
+    tick; the other boxes stay empty."""
+    from reportlab.pdfgen import canvas
+
+    from nexa_desktop.services.verify.reading import DocView, ticked_options
+
+    source = tmp_path / "tag.pdf"
+    c = canvas.Canvas(str(source), pagesize=(612, 792))
+    c.setFont("Helvetica-Bold", 14)
+    c.drawString(72, 740, "ELECTRIC OVERHEAD TAG")
+    c.setFont("Helvetica", 10)
+    c.drawString(72, 715, "COMPLETED OR CANCELED IN FIELD")
+    c.drawString(72, 695, "LAN ID: GZVC")
+    c.drawString(300, 695, "Complete/Cancel Date: 06/23/2025")
+    c.drawString(72, 675, "Status:")
+    for x, option in ((120, "Completed"), (200, "Canceled"), (270, "Found Completed Upon Arrival")):
+        c.rect(x, 674, 9, 9)
+        c.drawString(x + 13, 675, option)
+    c.save()
+
+    def status(path: Path) -> tuple[bool, bool]:
+        view = DocView.of(list(read_pdf(path, "x", ocr=False)))
+        return (
+            ticked_options(view, ["completed"])[0],
+            ticked_options(view, ["canceled", "found completed upon arrival"])[0],
+        )
+
+    assert status(source) == (False, False)
+    plan = plan_write(fill_for("ec_tag_completion", "status"), source)
+    assert [(p.field, p.where) for p in plan.placements] == [("status", "page 1, in its box")]
+    out = write_fill(fill_for("ec_tag_completion", "status"), source, tmp_path / "out")
+    assert status(out) == (True, False)
+    assert "X" not in page_text(out)  # a drawn cross, not a letter
