@@ -4,6 +4,7 @@ streamed, stoppable, every value editable with its source shown; then write the 
 from __future__ import annotations
 
 import datetime as dt
+import html
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
+    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -32,7 +34,7 @@ from nexa_desktop.services.complete.engine import LocalEngine
 from nexa_desktop.services.complete.fills import Fill, draft_fill
 from nexa_desktop.services.complete.forms import FORMS
 from nexa_desktop.services.complete.models import ModelManager
-from nexa_desktop.services.complete.writeback import WritePlan, write_fill_planned
+from nexa_desktop.services.complete.writeback import WritePlan, describe, plan_write, write_fill_planned
 from nexa_desktop.ui.ops import OpRunner
 
 
@@ -107,6 +109,37 @@ class FillModel(QAbstractTableModel):
         return True
 
 
+class WritePreview(QDialog):
+    """Where each value would go on the chosen PDF, and what stays as the form has it."""
+
+    def __init__(self, fill: Fill, plan: WritePlan, source_pdf: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Write into PDF")
+        self.setMinimumWidth(560)
+        where = "fillable fields" if plan.mode == "acroform" else plan.layout
+        self.heading = QLabel(
+            f"<b>Write {len(plan.placements)} value(s) into a copy of {html.escape(source_pdf.name)}</b>"
+            f"<br>{html.escape(where)}. The original stays as it is."
+        )
+        self.heading.setWordWrap(True)
+        self.details = QLabel("\n".join(f"• {line}" for line in describe(plan, fill.spec)))
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.write_button = buttons.addButton("Write copy", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.write_button.setEnabled(bool(plan.placements))
+        self.write_button.setDefault(True)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addSpacing(6)
+        layout.addWidget(self.details)
+        layout.addStretch(1)
+        layout.addWidget(buttons)
+        self.resize(self.minimumWidth(), self.sizeHint().height())
+
+
 class CompletionDialog(QDialog):
     """One job, one form at a time. The engine is shared by the window (loaded once)."""
 
@@ -125,6 +158,7 @@ class CompletionDialog(QDialog):
         self.job, self.people, self.crews = job, people, crews
         self.engine, self.runner = engine, runner
         self.task: TaskState | None = None
+        self.preview_box: WritePreview | None = None
         self.setWindowTitle(f"Draft forms — {job.title}")
         self.setMinimumSize(820, 620)
 
@@ -272,7 +306,31 @@ class CompletionDialog(QDialog):
     def choose_pdf(self) -> None:
         chosen, _ = QFileDialog.getOpenFileName(self, "The blank form (PDF) to fill", "", "PDF files (*.pdf)")
         if chosen:
-            self.write_to(Path(chosen))
+            self.preview_write(Path(chosen))
+
+    def preview_write(self, source_pdf: Path, out_dir: Path | None = None) -> None:
+        """Show where each value would go on ``source_pdf``; the copy is written on "Write copy"."""
+        fill = self.values.fill
+        if fill is None:
+            return
+        self.status.setText(f"Reading {source_pdf.name}…")
+        self.runner.read(
+            plan_write,
+            fill,
+            source_pdf,
+            on_done=lambda plan: self._show_preview(fill, plan, source_pdf, out_dir),
+            on_error=self._failed,
+        )
+
+    def _show_preview(self, fill: Fill, plan: WritePlan, source_pdf: Path, out_dir: Path | None) -> None:
+        if fill is not self.values.fill:
+            return  # the values changed meanwhile: the user writes again
+        box = WritePreview(fill, plan, source_pdf, self)
+        box.write_button.clicked.connect(lambda: self.write_to(source_pdf, out_dir))
+        box.finished.connect(lambda _r: self._update_ready())
+        self.preview_box = box
+        self.status.setText("Check where each value goes, then write the copy.")
+        box.open()
 
     def write_to(self, source_pdf: Path, out_dir: Path | None = None) -> None:
         fill = self.values.fill

@@ -180,8 +180,24 @@ def test_writing_into_a_printed_form_says_what_went_where(
     dialog.values.setData(dialog.values.index(names.index("built_as"), 1), "built_as_designed")
     qtbot.waitUntil(lambda: dialog.save_button.isEnabled(), timeout=5_000)
     lan_id = dialog.values.fill.values["lan_id"].value if dialog.values.fill else None
+
+    # the preview says where each value goes; Cancel writes nothing
+    dialog.preview_write(source, tmp_path / "out")
+    qtbot.waitUntil(lambda: dialog.preview_box is not None and dialog.preview_box.isVisible(), timeout=30_000)
+    box = dialog.preview_box
+    assert box is not None
+    assert f"Write 1 value(s) into a copy of {source.name}" in box.heading.text()
+    assert "on the line above the label" in box.details.text()
+    assert "already shows" in box.details.text() and printed.date in box.details.text()
+    box.reject()
+    assert not (tmp_path / "out").exists()
+
+    dialog.preview_write(source, tmp_path / "out")
+    qtbot.waitUntil(lambda: dialog.preview_box is not box and dialog.preview_box is not None, timeout=30_000)
+    assert dialog.preview_box is not None
+    qtbot.waitUntil(dialog.preview_box.isVisible, timeout=5_000)
     with qtbot.waitSignal(dialog.written, timeout=30_000) as written:
-        dialog.write_to(source, tmp_path / "out")
+        qtbot.mouseClick(dialog.preview_box.write_button, Qt.MouseButton.LeftButton)
     out = Path(written.args[0])
     status = dialog.status.text()
     assert out.name in status and "1 value(s) placed" in status, status
