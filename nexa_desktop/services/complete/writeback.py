@@ -9,12 +9,14 @@ file and renamed into place, so a failure never leaves a partial PDF behind.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import difflib
 import io
 import os
 import re
 import tempfile
+import threading
 import tomllib
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -41,7 +43,7 @@ from nexa_desktop.services.complete.forms import FormSpec
 from nexa_desktop.services.complete.naming import MAX_SUFFIX, move_no_overwrite, name_for, sanitise
 from nexa_desktop.services.verify.checks import known_labels
 from nexa_desktop.services.verify.classify import PageClassifier, page_numbering
-from nexa_desktop.services.verify.extraction import PDFIUM_LOCK, PdfProblem, read_pdf
+from nexa_desktop.services.verify.extraction import Extractor
 from nexa_desktop.services.verify.profile import load_profile
 from nexa_desktop.services.verify.reading import DocView
 
@@ -540,13 +542,27 @@ def _prepare(fill: Fill, source: Path, directory: Path | None) -> _Prepared:
 # -- forms read by their labels ---------------------------------------------------------------
 
 
+_reader_lock = threading.Lock()
+_reader: Extractor | None = None
+
+
+def _form_reader() -> Extractor:
+    """One warm PDF reader process for the writer, with the verifier's time and memory budget: a
+    form PDF is untrusted input, so PDFium never reads it in this process."""
+    global _reader
+    with _reader_lock:
+        if _reader is None:
+            _reader = Extractor(ocr=False, positions=True)
+            atexit.register(_reader.close)
+        return _reader
+
+
 def _read_pages(source: Path) -> list[PageContent]:
     """The PDF's pages as verification reads them (text layer only: a form to write on has one)."""
-    try:
-        with PDFIUM_LOCK:
-            return list(read_pdf(source, source.name, ocr=False, positions=True))
-    except PdfProblem as exc:
-        raise NotAPdf(str(exc)) from exc
+    result = _form_reader().extract(source, source.name)
+    if result.problem is not None:
+        raise NotAPdf(result.problem.message)
+    return result.pages
 
 
 def _form_pages(layout: LabelLayout, pages: Sequence[PageContent]) -> list[PageContent]:

@@ -843,11 +843,6 @@ def _is_signed(annot: Any) -> bool:
 # --------------------------------------------------------------------------- pages
 
 
-#: One lock for every PDFium call made in this process outside the reader worker (the UI's
-#: thumbnails, the form writer): PDFium keeps global state and is not thread-safe.
-PDFIUM_LOCK = threading.RLock()
-
-
 def read_pdf(
     path: Path,
     rel: str,
@@ -1103,8 +1098,8 @@ def _worker_main(conn: connection.Connection) -> None:
             request = conn.recv()
             if request[0] != "read":
                 break
-            _, path, rel, max_pages, ocr = request
-            conn.send(("done", _serve(conn, Path(path), rel, max_pages, ocr)))
+            _, path, rel, max_pages, ocr, positions = request
+            conn.send(("done", _serve(conn, Path(path), rel, max_pages, ocr, positions)))
     except (EOFError, OSError):
         pass
     finally:
@@ -1112,12 +1107,17 @@ def _worker_main(conn: connection.Connection) -> None:
 
 
 def _serve(
-    conn: connection.Connection, path: Path, rel: str, max_pages: int, ocr: bool
+    conn: connection.Connection, path: Path, rel: str, max_pages: int, ocr: bool, positions: bool = False
 ) -> FileProblem | None:
     """Stream the pages of one file to the parent; the problem that stopped it, if any."""
     try:
         for page in read_pdf(
-            path, rel, max_pages=max_pages, ocr=ocr, on_ocr=lambda number: conn.send(("ocr", number))
+            path,
+            rel,
+            max_pages=max_pages,
+            ocr=ocr,
+            on_ocr=lambda number: conn.send(("ocr", number)),
+            positions=positions,
         ):
             conn.send(("page", page))
     except PdfProblem as problem:
@@ -1212,10 +1212,19 @@ class Extractor:
     problems, the time budget checked between pages, no memory budget.
     """
 
-    def __init__(self, budget: Budget = Budget(), *, ocr: bool = True, in_process: bool = False) -> None:
+    def __init__(
+        self,
+        budget: Budget = Budget(),
+        *,
+        ocr: bool = True,
+        in_process: bool = False,
+        positions: bool = False,
+    ) -> None:
         self.budget = budget
         self.ocr = ocr
         self.in_process = in_process
+        #: Keep each character's place on its line (``TextLine.xs``): for writing into a form.
+        self.positions = positions
         self._worker: _Worker | None = None
         self._lock = threading.Lock()
 
@@ -1274,7 +1283,14 @@ class Extractor:
             deadline += self.budget.seconds_per_ocr_page
 
         try:
-            for page in read_pdf(path, rel, max_pages=self.budget.max_pages, ocr=self.ocr, on_ocr=extend):
+            for page in read_pdf(
+                path,
+                rel,
+                max_pages=self.budget.max_pages,
+                ocr=self.ocr,
+                on_ocr=extend,
+                positions=self.positions,
+            ):
                 result.pages.append(page)
                 if on_page is not None:
                     on_page(page)
@@ -1344,7 +1360,7 @@ class Extractor:
         worker = self._ensure_worker(cancel)
         result = FileExtraction(rel)
         try:
-            worker.conn.send(("read", str(path), rel, self.budget.max_pages, self.ocr))
+            worker.conn.send(("read", str(path), rel, self.budget.max_pages, self.ocr, self.positions))
         except (BrokenPipeError, EOFError, OSError):
             self._discard_worker()
             result.problem = self._problem("damaged", rel, 0)

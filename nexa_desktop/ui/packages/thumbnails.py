@@ -8,6 +8,7 @@ text is searched in the page's text layer and its rectangles are painted in tran
 from __future__ import annotations
 
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,10 +19,10 @@ import pypdfium2 as pdfium
 from PySide6.QtCore import QObject, QRect, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 
-from nexa_desktop.services.verify.extraction import PDFIUM_LOCK
-
 log = logging.getLogger(__name__)
 
+#: One lock for every PDFium call made by the UI (PDFium keeps global state).
+PDFIUM_LOCK = threading.Lock()
 _HIGHLIGHT_FILL = QColor(255, 213, 0, 90)
 #: QImage text key: "x,y" (pixels) of the first highlight, so a view can scroll to it.
 HIGHLIGHT_AT = "nexa-highlight-at"

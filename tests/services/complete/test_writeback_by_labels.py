@@ -282,3 +282,17 @@ def test_a_drawn_check_box_gets_a_drawn_cross(tmp_path: Path) -> None:
     out = write_fill(fill_for("ec_tag_completion", "status"), source, tmp_path / "out")
     assert status(out) == (True, False)
     assert "X" not in page_text(out)  # a drawn cross, not a letter
+
+
+def test_the_form_is_read_by_the_budgeted_reader_process(tmp_path: Path) -> None:
+    """A form PDF is untrusted: PDFium reads it in the reader worker (time and memory budget), not
+    in the app's process."""
+    import os
+
+    from nexa_desktop.services.complete import writeback
+
+    pb.write_package(tmp_path / "src", [pb.build("ccsc", PB_JOB, pb.CORPUS, missing={"pm_number"})])
+    (source,) = sorted((tmp_path / "src").glob("*.pdf"))
+    plan_write(fill_for("ccsc_header", "pm_number"), source)
+    pid = writeback._form_reader().worker_pid
+    assert pid is not None and pid != os.getpid()
