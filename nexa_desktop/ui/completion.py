@@ -8,7 +8,7 @@ import html
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,14 +32,15 @@ from nexa_desktop.errors import user_message
 from nexa_desktop.ops import TaskState
 from nexa_desktop.services.complete.engine import LocalEngine
 from nexa_desktop.services.complete.fills import Fill, draft_fill
-from nexa_desktop.services.complete.forms import FORMS
+from nexa_desktop.services.complete.forms import FORMS, FieldSpec
 from nexa_desktop.services.complete.models import ModelManager
 from nexa_desktop.services.complete.writeback import WritePlan, describe, plan_write, write_fill_planned
 from nexa_desktop.ui.ops import OpRunner
+from nexa_desktop.ui.tables import RowsTableModel
 
 
-class FillModel(QAbstractTableModel):
-    """Field | Value (editable) | Source. Edits become user values."""
+class FillModel(RowsTableModel[FieldSpec]):
+    """Field | Value (editable) | Source, a row per field of the form. Edits become user values."""
 
     HEADERS = ("Field", "Value", "Source")
     edited = Signal()
@@ -49,52 +50,28 @@ class FillModel(QAbstractTableModel):
         self.fill: Fill | None = None
 
     def set_fill(self, fill: Fill | None) -> None:
-        self.beginResetModel()
         self.fill = fill
-        self.endResetModel()
-
-    def _names(self) -> list[str]:
-        return [] if self.fill is None else [f.name for f in self.fill.spec.fields]
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._names())
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else 3
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
+        self.set_rows(fill.spec.fields if fill is not None else ())
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
         return base | Qt.ItemFlag.ItemIsEditable if index.column() == 1 else base
 
-    def data(
-        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if self.fill is None or not index.isValid():
+    def cell(self, row: FieldSpec, column: int, role: int) -> Any:
+        if self.fill is None:
             return None
-        spec = self.fill.spec.fields[index.row()]
-        value = self.fill.values.get(spec.name)
+        value = self.fill.values.get(row.name)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
-            if index.column() == 0:
-                return spec.label
-            if index.column() == 1:
+            if column == 0:
+                return row.label
+            if column == 1:
                 return value.display if value is not None else ""
             return value.source if value is not None and value.value is not None else "missing"
-        if (
-            role == Qt.ItemDataRole.ForegroundRole
-            and index.column() == 2
-            and (value is None or value.value is None)
-        ):
+        if role == Qt.ItemDataRole.ForegroundRole and column == 2 and (value is None or value.value is None):
             return QColor("#b71c1c")
         if role == Qt.ItemDataRole.ToolTipRole:
-            problems = [p.message for p in self.fill.problems if p.field == spec.name]
-            return "\n".join(problems) or spec.hint or None
+            problems = [p.message for p in self.fill.problems if p.field == row.name]
+            return "\n".join(problems) or row.hint or None
         return None
 
     def setData(
@@ -102,7 +79,7 @@ class FillModel(QAbstractTableModel):
     ) -> bool:
         if self.fill is None or role != Qt.ItemDataRole.EditRole or index.column() != 1:
             return False
-        name = self.fill.spec.fields[index.row()].name
+        name = self.row(index.row()).name
         self.fill = self.fill.with_value(name, str(value))
         self.dataChanged.emit(self.index(index.row(), 0), self.index(index.row(), 2))
         self.edited.emit()

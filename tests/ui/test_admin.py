@@ -24,13 +24,6 @@ def cloud(tmp_path: Path) -> Iterator[Cloud]:
 
 
 @pytest.fixture
-def runner() -> Iterator[OpRunner]:
-    ops = OpRunner()
-    yield ops
-    ops.shutdown()
-
-
-@pytest.fixture
 def page(qtbot: QtBot, cloud: Cloud, runner: OpRunner, memory_keyring: MemoryKeyring) -> AdminPage:
     identity = MachineIdentity(machine_fingerprint("admin-page-test"), "office-pc-2", "dana", "test")
     licenses = LicenseService(cloud.public_keys(), backend=memory_keyring, identity=identity)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,13 +67,6 @@ def add_job(db: Database, **values: Any) -> int:
     with db.begin() as conn:
         repo.insert_jobs(conn, [row])
         return repo.find_job_ids_by_pm(conn, [pm])[pm]
-
-
-@pytest.fixture
-def runner() -> Iterator[OpRunner]:
-    ops = OpRunner()
-    yield ops
-    ops.shutdown()
 
 
 @pytest.fixture

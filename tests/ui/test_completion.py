@@ -30,13 +30,6 @@ def small_gguf() -> Path:
 
 
 @pytest.fixture
-def runner() -> Iterator[OpRunner]:
-    ops = OpRunner()
-    yield ops
-    ops.shutdown()
-
-
-@pytest.fixture
 def engine() -> Iterator[LocalEngine]:
     with LocalEngine() as local:
         yield local

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,15 +19,6 @@ MIXED_CSV = (
     "3558905,35589054,119080350,1 Main St,2026-03-15\n"
     "4635735,46357356,,2 Oak Ave,3/20/2026\n"
 )
-
-
-@pytest.fixture
-def runner() -> Iterator[OpRunner]:
-    ops = OpRunner()
-    try:
-        yield ops
-    finally:
-        ops.shutdown()
 
 
 @pytest.fixture

@@ -27,13 +27,6 @@ from nexa_desktop.ui.ops import OpRunner
 
 
 @pytest.fixture
-def runner() -> Iterator[OpRunner]:
-    ops = OpRunner()
-    yield ops
-    ops.shutdown()
-
-
-@pytest.fixture
 def restore_hooks() -> Iterator[None]:
     saved = sys.excepthook, threading.excepthook
     yield

@@ -174,13 +174,6 @@ def embedder() -> Embedder:
 
 
 @pytest.fixture
-def runner() -> Iterator[OpRunner]:
-    ops = OpRunner()
-    yield ops
-    ops.shutdown()
-
-
-@pytest.fixture
 def settings() -> Settings:
     return load_settings()
 

@@ -158,11 +158,20 @@ def packages_in(paths: Sequence[Path]) -> list[Path]:
     return found
 
 
-def _dropped_paths(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[Path]:
+def _dropped_packages(event: QDropEvent | QDragEnterEvent) -> list[Path]:
+    """The packages (folders, PDFs) among the local files being dragged."""
     mime = event.mimeData()
     if not mime.hasUrls():
         return []
-    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+    return packages_in([Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()])
+
+
+def _accept_file_drag(event: QDragMoveEvent) -> None:
+    """Keep accepting a drag of files while it moves (what it holds was judged on enter)."""
+    if event.mimeData().hasUrls():
+        event.acceptProposedAction()
+    else:
+        event.ignore()
 
 
 @dataclass(slots=True)
@@ -258,17 +267,14 @@ class PageStripView(QListView):
         )
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if packages_in(_dropped_paths(event)):
+        if _dropped_packages(event):
             self._set_drop_target(True)
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        _accept_file_drag(event)
 
     def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
         self._set_drop_target(False)
@@ -276,7 +282,7 @@ class PageStripView(QListView):
 
     def dropEvent(self, event: QDropEvent) -> None:
         self._set_drop_target(False)
-        paths = packages_in(_dropped_paths(event))
+        paths = _dropped_packages(event)
         if not paths:
             event.ignore()
             return
@@ -1696,19 +1702,16 @@ class PackagesPage(QWidget):
     # -- drops on the page (outside the strip) and shutdown -----------------------------------------------
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if packages_in(_dropped_paths(event)):
+        if _dropped_packages(event):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        _accept_file_drag(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = packages_in(_dropped_paths(event))
+        paths = _dropped_packages(event)
         if not paths:
             event.ignore()
             return
