@@ -43,3 +43,20 @@ def test_shipped_resources() -> None:
     assert paths.board_config_file().is_file()
     assert paths.board_config_file().parent == paths.resources_dir()
     assert paths.models_dir() == paths.PROJECT_ROOT / "models"
+
+
+def test_a_missing_resource_names_the_file() -> None:
+    with pytest.raises(paths.ResourceMissing, match=r"rules.nope\.toml.*reinstall"):
+        paths.resource("rules", "nope.toml")
+    assert paths.resource("rules", "pge.toml") == paths.resources_dir() / "rules" / "pge.toml"
+
+
+def test_installed_copy_wins_over_the_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Installed (wheel, frozen app) the resources sit inside the package folder."""
+    package = tmp_path / "site-packages" / "nexa_desktop"
+    (package / "resources").mkdir(parents=True)
+    monkeypatch.setattr(paths, "PACKAGE_DIR", package)
+    monkeypatch.setattr(paths, "PROJECT_ROOT", package.parent)
+    assert paths.resources_dir() == package / "resources"
+    # no checkout around it: model files go to the data dir
+    assert paths.models_dir() == paths.data_dir() / "models"

@@ -42,8 +42,7 @@ class _Notifier(QObject):
 
 
 def load_stylesheet() -> str:
-    path = paths.resources_dir() / "style.qss"
-    return path.read_text(encoding="utf-8") if path.exists() else ""
+    return paths.resource("style.qss").read_text(encoding="utf-8")
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:

@@ -40,7 +40,7 @@ class TypeCues:
 
 
 def cues_path() -> Path:
-    return paths.resources_dir() / "rules" / "doctypes.toml"
+    return paths.resource("rules", "doctypes.toml")
 
 
 def load_cues(path: Path | None = None) -> dict[str, TypeCues]:

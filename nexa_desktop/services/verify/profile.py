@@ -13,7 +13,7 @@ DEFAULT_PROFILE = "pge"
 
 
 def profile_path(name: str = DEFAULT_PROFILE) -> Path:
-    return paths.resources_dir() / "rules" / f"{name}.toml"
+    return paths.resource("rules", f"{name}.toml")
 
 
 def load_profile_file(path: Path) -> RulesProfile:
