@@ -6,7 +6,6 @@ migrating it, runs Alembic to head and turns driver errors into :class:`StorageE
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import sqlite3
@@ -27,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from nexa_desktop import paths
 from nexa_desktop.domain.errors import StorageError
+from nexa_desktop.store import backup_files
 
 log = logging.getLogger(__name__)
 
@@ -165,23 +165,11 @@ def current_revision(conn: Connection) -> str | None:
 
 
 def backup_sqlite(db_file: Path, reason: str = "pre-migration") -> Path:
-    """Copy the SQLite file with the online backup API (consistent even in WAL mode)."""
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    target = paths.backups_dir() / f"{db_file.stem}-{stamp}-{reason}.db"
-    src = sqlite3.connect(f"file:{db_file.as_posix()}?mode=ro", uri=True)
-    try:
-        dst = sqlite3.connect(target)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
-    old = sorted(paths.backups_dir().glob(f"{db_file.stem}-*.db"))
-    for stale in old[:-BACKUPS_KEPT]:
-        stale.unlink(missing_ok=True)
-    log.info("backed up %s to %s", db_file, target)
-    return target
+    """Copy the SQLite file with the online backup API (consistent even in WAL mode) into the
+    backups folder beside it, keeping the newest :data:`BACKUPS_KEPT` of that kind."""
+    info = backup_files.create_sqlite_backup(db_file, reason)
+    backup_files.rotate_sqlite_backups(db_file, {reason: BACKUPS_KEPT})
+    return info.path
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -209,7 +197,13 @@ def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
                     f"(schema {current}). Update NEXA Desktop on this computer; nothing was changed."
                 )
             if db_file is not None and current is not None and db_file.exists():
-                backup_sqlite(db_file)
+                try:
+                    backup_sqlite(db_file)
+                except backup_files.BackupError as exc:
+                    raise StorageError(
+                        f"NEXA Desktop must update the database {db_file} but could not back it up "
+                        f"first, so it was not updated: {exc}"
+                    ) from exc
             with engine.begin() as conn:
                 command.upgrade(alembic_config(conn), "head")
             log.info("migrated %s from %s to %s", describe(url), current, head_revision())

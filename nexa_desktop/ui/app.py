@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from nexa_desktop import errors, paths
 from nexa_desktop.domain.board import load_board_config
 from nexa_desktop.domain.errors import NexaError
+from nexa_desktop.services.backup import daily_backup_on_open
 from nexa_desktop.services.board import BoardService
 from nexa_desktop.settings import load_settings
 from nexa_desktop.store.db import open_database
@@ -108,6 +109,8 @@ def main(smoke: bool = False) -> int:
     asyncio.set_event_loop(loop)
     loop.set_exception_handler(errors.asyncio_handler(lambda t, m: notifier.message.emit(t, m)))
     runner = OpRunner()
+    # Today's automatic backup (rotated, off the GUI thread; a failure is logged, never fatal).
+    runner.read(daily_backup_on_open, settings.database_url or None)
     licenses = LicenseService()
     board = BoardService(db, config, actor=settings.user_name, write_gate=write_gate(licenses))
     window = MainWindow(board, runner, settings, licenses)
