@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from nexa_desktop.cli_backup import backup_app
+from nexa_desktop.cli_doctor import doctor_command
 from nexa_desktop.domain.errors import NexaError
 
 app = typer.Typer(
@@ -24,6 +26,8 @@ models_app = typer.Typer(help="Local AI model files (GGUF): list, add, check.", 
 app.add_typer(import_app, name="import")
 app.add_typer(bench_app, name="bench")
 app.add_typer(models_app, name="models")
+app.add_typer(backup_app, name="backup")
+app.command("doctor")(doctor_command)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -153,6 +157,17 @@ def bench_board(
 
     result = run_board_bench(jobs=jobs, moves=moves)
     typer.echo(json.dumps(result, indent=None if as_json else 2))
+
+
+@bench_app.command("backup")
+def bench_backup(
+    jobs: Annotated[int, typer.Option(help="Jobs in the database.")] = 10000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (the default output).")] = True,
+) -> None:
+    """Time backup, verify and restore of an N-job SQLite database against a plain file copy."""
+    from nexa_desktop.bench.backup import run_backup_bench
+
+    typer.echo(json.dumps(run_backup_bench(jobs=jobs), indent=None if as_json else 2))
 
 
 @bench_app.command("sync")
