@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
@@ -27,6 +29,7 @@ from nexa_desktop.ui.board.page import BoardPage
 from nexa_desktop.ui.models_page import ModelsPage
 from nexa_desktop.ui.ops import OpRunner
 from nexa_desktop.ui.packages.page import PackagesPage
+from nexa_desktop.ui.settings_page import SettingsPage
 
 #: Areas still to come (their issues are open); shown so people know where things will live.
 LATER_AREAS = (
@@ -52,6 +55,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.settings = settings
+        self._licenses = licenses
         self.runner = runner
         self.service = service
         self.setWindowTitle("NEXA Desktop")
@@ -86,6 +90,8 @@ class MainWindow(QMainWindow):
             self._add_page(
                 "Admin", _placeholder("Admin", "Seats, licenses and office settings."), enabled=False
             )
+        self.settings_page = SettingsPage(runner, settings, licenses=licenses)
+        self._add_page("Settings", self.settings_page, enabled=True)
         self.rail.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.rail.setCurrentRow(0)
 
@@ -113,21 +119,55 @@ class MainWindow(QMainWindow):
         self.engine.preferred_threads = settings.llm_threads or None
         self.models_page.set_threads(settings.llm_threads)
         self.models_page.threadsChanged.connect(self._set_model_threads)
+        self.settings_page.statusMessage.connect(lambda m: self.statusBar().showMessage(m, 10000))
+        self.settings_page.threadsChanged.connect(self._use_model_threads)
+        self.settings_page.watchFolderChanged.connect(self._use_watch_folder)
+        self.settings_page.ocrChanged.connect(self._use_ocr)
+        self.settings_page.adminRequested.connect(self._show_admin)
+        self.settings_page.diagnosticsRequested.connect(self.open_diagnostics)
+        if self.admin is not None:
+            self.admin.licenseChanged.connect(lambda _state: self.settings_page.refresh_account())
         self.board.detail.completeRequested.connect(self.open_completion)
 
         self.board.swimlanes.setChecked(settings.swimlanes_by_gf)
         self._build_menus()
 
     def _set_model_threads(self, count: int) -> None:
+        """The Models page changed the thread count: keep it, use it, and show it on Settings."""
         self.settings.llm_threads = count
-        self.engine.preferred_threads = count or None
         save_settings(self.settings)
+        self.settings_page.set_threads(count)
+        self._use_model_threads(count)
+
+    def _use_model_threads(self, count: int) -> None:
+        """A saved thread count goes to the engine (next model load) and to the Models page."""
+        self.engine.preferred_threads = count or None
+        self.models_page.set_threads(count)
         self.statusBar().showMessage(
             "Drafting will use the recommended number of CPU threads."
             if count == 0
             else f"Drafting will use {count} CPU threads (from the next model load).",
             8000,
         )
+
+    def _use_watch_folder(self, folder: str) -> None:
+        """Settings saved another watch folder: the Packages page watches it from now on."""
+        if folder:
+            self.packages.choose_watch_folder(Path(folder))
+        else:
+            self.packages.watch_check.setChecked(False)
+
+    def _use_ocr(self, on: bool) -> None:
+        self.statusBar().showMessage(
+            "Scanned pages are read with OCR from the next package checked."
+            if on
+            else "Scanned pages are no longer read with OCR (from the next package checked).",
+            8000,
+        )
+
+    def _show_admin(self) -> None:
+        if self.admin is not None:
+            self.rail.setCurrentRow(self.pages.indexOf(self.admin))
 
     def _page_shown(self, row: int) -> None:
         if self.pages.widget(row) is self.models_page:
@@ -161,6 +201,9 @@ class MainWindow(QMainWindow):
         self.import_action.setShortcut(QKeySequence("Ctrl+I"))
         self.import_action.triggered.connect(self.open_import)
         file_menu.addAction(self.import_action)
+        backups_action = QAction("&Backups…", self)
+        backups_action.triggered.connect(self.open_backups)
+        file_menu.addAction(backups_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -178,6 +221,25 @@ class MainWindow(QMainWindow):
         swim.toggled.connect(self.board.swimlanes.setChecked)
         self.board.swimlanes.toggled.connect(swim.setChecked)
         view_menu.addAction(swim)
+        help_menu = self.menuBar().addMenu("&Help")
+        self.diagnostics_action = QAction("&Diagnostics…", self)
+        self.diagnostics_action.triggered.connect(self.open_diagnostics)
+        help_menu.addAction(self.diagnostics_action)
+
+    def open_backups(self) -> None:
+        from nexa_desktop.ui.backups import BackupsDialog
+
+        dialog = BackupsDialog(self.runner, self.service.db, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.restored.connect(lambda _path: self.close())  # the board would show pre-restore data
+        dialog.open()
+
+    def open_diagnostics(self) -> None:
+        from nexa_desktop.ui.diagnostics import DiagnosticsDialog
+
+        dialog = DiagnosticsDialog(self.runner, self.settings, licenses=self._licenses, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def open_import(self) -> None:
         from nexa_desktop.ui.import_dialog import ImportDialog

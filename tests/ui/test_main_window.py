@@ -42,14 +42,14 @@ def test_navigation_rail_and_menus(
     qtbot.addWidget(window)
     window.show()
     titles = [window.rail.item(i).text() for i in range(window.rail.count())]
-    assert titles == ["Board", "Packages", "Models", "Schedule", "Analytics", "Admin"]
+    assert titles == ["Board", "Packages", "Models", "Schedule", "Analytics", "Admin", "Settings"]
     enabled = [
         bool(window.rail.item(i).flags() & Qt.ItemFlag.ItemIsEnabled) for i in range(window.rail.count())
     ]
-    assert enabled == [True, True, True, False, False, False]
+    assert enabled == [True, True, True, False, False, False, True]
     assert window.pages.currentWidget() is window.board
     menus = [a.text() for a in window.menuBar().actions()]
-    assert menus == ["&File", "&Edit", "&View"]
+    assert menus == ["&File", "&Edit", "&View", "&Help"]
     assert "sqlite" in window.db_label.text()
 
 
@@ -150,3 +150,26 @@ def test_models_page_thread_count_is_saved_and_used_by_the_engine(
     assert window.engine.preferred_threads == 3 and load_settings().llm_threads == 3
     spin.setValue(0)
     assert window.engine.preferred_threads is None and load_settings().llm_threads == 0
+
+
+def test_help_diagnostics_and_file_backups_open_their_windows(
+    qtbot: QtBot, sqlite_db: Database, board_config: BoardConfig, runner: OpRunner
+) -> None:
+    from nexa_desktop.ui.backups import BackupsDialog
+    from nexa_desktop.ui.diagnostics import DiagnosticsDialog
+
+    window = MainWindow(BoardService(sqlite_db, board_config, "me"), runner, Settings())
+    qtbot.addWidget(window)
+    window.show()
+    window.diagnostics_action.trigger()
+    qtbot.waitUntil(lambda: window.findChild(DiagnosticsDialog) is not None)
+    diagnostics = window.findChild(DiagnosticsDialog)
+    assert diagnostics is not None and diagnostics.isVisible()
+    diagnostics.close()
+    file_menu = window.menuBar().actions()[0].menu()
+    backups = next(a for a in file_menu.actions() if a.text() == "&Backups…")
+    backups.trigger()
+    qtbot.waitUntil(lambda: window.findChild(BackupsDialog) is not None)
+    dialog = window.findChild(BackupsDialog)
+    assert dialog is not None and dialog.isVisible()
+    dialog.close()

@@ -134,11 +134,11 @@ class PackageVerifier(Protocol):
 VerifierFactory = Callable[[Sequence[tuple[str, str]]], PackageVerifier]
 
 
-def default_verifier(exemplars: Sequence[tuple[str, str]]) -> PackageVerifier:
+def default_verifier(exemplars: Sequence[tuple[str, str]], *, ocr: bool = True) -> PackageVerifier:
     """The real pipeline, warm for the session, with the exemplars users taught it."""
     from nexa_desktop.services.verify.pipeline import Verifier
 
-    return Verifier(exemplars=exemplars)
+    return Verifier(exemplars=exemplars, ocr=ocr)
 
 
 def package_files(root: Path) -> list[tuple[Path, str]]:
@@ -553,7 +553,7 @@ class PackagesPage(QWidget):
         *,
         board: BoardService | None = None,
         verifier: PackageVerifier | None = None,
-        verifier_factory: VerifierFactory = default_verifier,
+        verifier_factory: VerifierFactory | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -564,7 +564,11 @@ class PackagesPage(QWidget):
         self.board = board
         self._verifier = verifier
         self._owns_verifier = verifier is None
-        self._verifier_factory = verifier_factory
+        #: The default verifier follows the OCR setting (``_ocr_used``: what the current one was made with).
+        self._verifier_factory = verifier_factory or (
+            lambda exemplars: default_verifier(exemplars, ocr=self.settings.ocr_enabled)
+        )
+        self._ocr_used = settings.ocr_enabled
         self._verifier_lock = threading.Lock()
         self._closing = False
 
@@ -887,7 +891,15 @@ class PackagesPage(QWidget):
 
     def _ensure_verifier(self) -> PackageVerifier:
         with self._verifier_lock:
+            if (
+                self._verifier is not None
+                and self._owns_verifier
+                and self._ocr_used != self.settings.ocr_enabled
+            ):
+                self._verifier.close()  # OCR was switched in Settings: the next package uses the new choice
+                self._verifier = None
             if self._verifier is None:
+                self._ocr_used = self.settings.ocr_enabled
                 self._verifier = self._verifier_factory(intake.load_exemplars(self.db))
                 self._owns_verifier = True
             return self._verifier
