@@ -131,8 +131,9 @@ def verify(
 @bench_app.command("verify")
 def bench_verify(
     corpus: Annotated[
-        Path, typer.Option(help="Corpus folder (packages/ with *.truth.json beside them).")
-    ] = Path("../shared/corpus"),
+        Path,
+        typer.Option(help="A labelled set: packages/ with a *.truth.json beside each package."),
+    ],
     limit: Annotated[int | None, typer.Option(help="Only the first N packages.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (the default output).")] = True,
 ) -> None:
