@@ -18,6 +18,7 @@ from nexa_desktop.domain.verify import (
     PageContent,
     PageRef,
 )
+from nexa_desktop.services.verify.answers import row_answer
 from nexa_desktop.services.verify.reading import (
     DocView,
     LabelHit,
@@ -108,6 +109,15 @@ def known_labels(profile: RulesProfile) -> tuple[str, ...]:
     return tuple(sorted(labels))
 
 
+#: A scan from which OCR reads fewer letters and digits than this is unreadable for our purposes
+#: (a person could not read the form either); above it, the page is checked like a text page.
+OCR_LEGIBLE_LETTERS = 40
+
+
+def _letters(page: PageContent) -> int:
+    return sum(ch.isalnum() for line in page.lines for ch in line.text)
+
+
 class PackageChecker:
     """Runs every check of a rules profile over a segmented package."""
 
@@ -164,15 +174,17 @@ class PackageChecker:
 
     # ------------------------------------------------------------------ package level
     def unreadable(self, pages: Sequence[PageContent]) -> list[Finding]:
+        """Pages that neither a text layer nor OCR could read. A legible scan is read by OCR and
+        checked like any other page (the contract in the corpus README)."""
         out = []
         for page in pages:
-            if page.text_layer:
-                continue  # the README's rule: only pages with no text layer are unreadable
+            if page.text_layer or (page.source == "ocr" and _letters(page) >= OCR_LEGIBLE_LETTERS):
+                continue
             ref = PageRef(page.file, page.page)
             if page.source == "ocr":
                 msg = (
-                    f"{page.file} page {page.page} is a scan with no text layer. It was read by OCR; "
-                    "check it by eye, and ask for a text PDF if PG&E needs one."
+                    f"{page.file} page {page.page} is a scan that OCR could barely read (too faint, "
+                    "smeared or coarse): check it by eye, and ask for a clearer copy."
                 )
             else:
                 msg = f"{page.file} page {page.page} has no readable text (a blank or unreadable scan)."
@@ -395,8 +407,6 @@ class PackageChecker:
             hit, signed, snippet = results[0]
             if signed:
                 return None
-            if doc.pages[hit.seg.page].source == "ocr":
-                return None  # a scan: ink cannot be told from the form; OCR is flagged separately
             ref = doc.ref(hit.seg.page)
             return self._finding(
                 FindingCode.MISSING_SIGNATURE,
@@ -445,7 +455,9 @@ class PackageChecker:
                 critical = number in rules.safety_critical[sec]
                 if not critical or (sec, number) in seen:
                     continue
-                state = row_tick(row)
+                state = row_answer(view, page_index, row)
+                if state is None:
+                    state = row_tick(row)
                 if state is None:
                     state = _form_tick_near(doc.pages[page_index], row)
                 if state is None:

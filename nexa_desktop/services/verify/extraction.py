@@ -994,7 +994,10 @@ def _read_page(
 
 def _add_ocr(page: Any, content: PageContent) -> None:
     """OCR the page and merge what it reads with the text layer; turns the page if the scan is turned."""
+    import numpy as np
+
     from nexa_desktop.services.verify import ocr as ocr_engine
+    from nexa_desktop.services.verify.pixels import marks_from_pixels
 
     if not ocr_engine.ocr_installed():
         return
@@ -1002,9 +1005,10 @@ def _add_ocr(page: Any, content: PageContent) -> None:
     scale = min(OCR_DPI / 72.0, OCR_MAX_SIDE_PX / longest)
     bitmap = page.render(scale=scale, draw_annots=True)
     try:
-        result = ocr_engine.read_image(bitmap.to_numpy())
+        image = bitmap.to_numpy().copy()
     finally:
         bitmap.close()
+    result = ocr_engine.read_image(image)
     if not result.boxes:
         return
     turn = result.turn
@@ -1033,6 +1037,11 @@ def _add_ocr(page: Any, content: PageContent) -> None:
         return
     content.lines = _group_lines(_lines_as_runs(content.lines) + fresh)
     content.source = "ocr"
+    # The scan's rules, boxes, ticks and ink, read from its pixels in the upright frame.
+    upright = np.ascontiguousarray(np.rot90(image, k=-(turn // 90))) if turn else image
+    content.marks += marks_from_pixels(
+        upright, [(b.x0, b.y0, b.x1, b.y1) for b in result.boxes], (1 / px_scale_x, 1 / px_scale_y)
+    )
 
 
 def _turned_mark(mark: Mark, turn: int, width: float, height: float) -> Mark:

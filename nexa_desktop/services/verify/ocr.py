@@ -8,9 +8,13 @@ pixel frame of the upright image, together with the clockwise turn that made it 
 from __future__ import annotations
 
 import logging
+import re
 import threading
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
+
+from nexa_desktop.services.verify.ocrwords import respace
 
 logger = logging.getLogger(__name__)
 
@@ -118,16 +122,50 @@ def _read_turned(engine: Any, image: Any, turn: int) -> OcrResult:
 
 
 def _run(engine: Any, image: Any) -> list[OcrBox]:
-    result, _elapsed = engine(image)
+    result, _elapsed = engine(image, return_word_box=True)
     boxes: list[OcrBox] = []
-    for points, text, score in result or []:
-        clean = " ".join(str(text).translate(_LOOKALIKES).split())
+    for points, text, score, *words in result or []:
+        if len(words) >= 2 and words[0] and len(words[0]) == len(words[1]):
+            text = _spaced(words[1], words[0]) or text
+        clean = unicodedata.normalize("NFKC", str(text)).translate(_LOOKALIKES)
+        clean = respace(" ".join(_BOX_TOKEN.sub(r" \1 ", clean).split()))
         if not clean:
             continue
         xs = [float(p[0]) for p in points]
         ys = [float(p[1]) for p in points]
         boxes.append(OcrBox(clean, min(xs), min(ys), max(xs), max(ys), float(score)))
     return boxes
+
+
+#: A check box read as text ("[X]Completed", "[]Canceled"): a word of its own, as on paper.
+_BOX_TOKEN = re.compile(r"(\[\s*[xX✓✔]?\s*\]|[☐☒☑])")
+
+#: A gap between two recognised characters wider than this share of the line's median character
+#: width is a space (the recogniser itself rarely emits spaces in Latin text).
+SPACE_GAP = 0.7
+
+
+def _spaced(chars: list[str], char_boxes: list[Any]) -> str:
+    """The line's text with the spaces put back where the characters stand apart on the page.
+
+    ``char_boxes`` are the recogniser's per-character quadrilaterals in image pixels. Vertical
+    lines are left as read.
+    """
+    spans = []
+    for quad in char_boxes:
+        xs = [float(p[0]) for p in quad]
+        ys = [float(p[1]) for p in quad]
+        spans.append((min(xs), max(xs), min(ys), max(ys)))
+    widths = sorted(x1 - x0 for x0, x1, _y0, _y1 in spans)
+    if not widths or spans[-1][0] - spans[0][0] < spans[-1][3] - spans[0][2]:
+        return ""  # a single character, or a line running down the page
+    threshold = SPACE_GAP * max(widths[len(widths) // 2], 1.0)
+    out = [chars[0]]
+    for prev, cur, char in zip(spans, spans[1:], chars[1:], strict=False):
+        if cur[0] - prev[1] > threshold and out[-1] != " " and char != " ":
+            out.append(" ")
+        out.append(char)
+    return "".join(out)
 
 
 def _is_vertical(box: OcrBox) -> bool:

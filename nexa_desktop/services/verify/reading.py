@@ -182,6 +182,12 @@ class DocView:
                     after = seg.low[e:]
                     colon = bool(re.match(r"^\s*[#.]?\s*:", after))
                     hits.append(LabelHit(seg, label, s, e, colon, _raw_after(seg.text, seg.low, e)))
+            if not taken and self.pages[seg.page].source == "ocr":
+                # OCR drops or adds spaces and small punctuation ("PMOrder#:", "C ontractor"):
+                # on a scan, a label also matches on its letters and digits alone.
+                squeezed = _squeezed_hits(seg, wanted, excluded)
+                taken = [(h.start, h.end) for h in squeezed]
+                hits += squeezed
             if not taken:
                 hit = self._reordered_label(seg, wanted, excluded)
                 if hit is not None:
@@ -251,6 +257,30 @@ class DocView:
             elif direction == "below" and o.y0 >= b.y1 - 2 and o.y0 - b.y1 <= max_gap:
                 out.append((round((o.y0 - b.y1) / 3), aligned - 0.001 * overlap, other))
         return [s for _, _, s in sorted(out, key=lambda t: (t[0], t[1]))]
+
+
+def _squeezed_hits(seg: Seg, wanted: Sequence[str], excluded: Sequence[str]) -> list[LabelHit]:
+    """Labels found in ``seg`` comparing letters and digits only (longest label first)."""
+    kept = [i for i, ch in enumerate(seg.low) if ch.isalnum()]
+    squeezed = "".join(seg.low[i] for i in kept)
+    hits: list[LabelHit] = []
+    taken: list[tuple[int, int]] = []
+    for label in wanted:
+        key = "".join(ch for ch in label if ch.isalnum())
+        if len(key) < 4:
+            continue  # too short to find safely without its spaces
+        for m in re.finditer(re.escape(key), squeezed):
+            s, e = kept[m.start()], kept[m.end() - 1] + 1
+            if (m.start() > 0 and s > 0 and seg.low[s - 1].isalpha()) or any(
+                s < te and e > ts for ts, te in taken
+            ):
+                continue
+            if any(x in seg.low[max(0, s - 25) : e + 5] for x in excluded):
+                continue
+            taken.append((s, e))
+            colon = bool(re.match(r"^\s*[#.]?\s*:", seg.low[e:]))
+            hits.append(LabelHit(seg, label, s, e, colon, _raw_after(seg.text, seg.low, e)))
+    return hits
 
 
 def _raw_after(raw: str, low: str, end: int) -> str:
@@ -523,7 +553,7 @@ def signature_present(view: DocView, hit: LabelHit, known_labels: Sequence[str])
                 continue
             if _SIGNED_TEXT.search(text):
                 return True, f"{text} / {seg.text}"
-    if not line_beside and page.source == "text" and _marks_in(page.marks, zone):
+    if not line_beside and page.source != "none" and _marks_in(page.marks, zone):
         return True, f"[drawn or pasted signature] / {seg.text}"
     for other in view.segs:
         if other.page == seg.page and other is not seg and _inside(other.box, beside):
@@ -534,7 +564,7 @@ def signature_present(view: DocView, hit: LabelHit, known_labels: Sequence[str])
                 and _SIGNED_TEXT.search(text)
             ):
                 return True, f"{seg.text} {text}"
-    if page.source == "text" and _marks_in(page.marks, beside):
+    if page.source != "none" and _marks_in(page.marks, beside):
         return True, f"{seg.text} [drawn or pasted signature]"
     for fv in page.form_values:
         if fv.kind == "signature" and (fv.box is None or _inside(fv.box, zone)):
@@ -548,6 +578,9 @@ def signature_present(view: DocView, hit: LabelHit, known_labels: Sequence[str])
 
 
 def _signature_zone(view: DocView, seg: Seg) -> Box:
+    """Where the ink of the signature labelled by ``seg`` would be: just above the label, or, when
+    the signature line stands higher (a printed name or caption between line and label), just above
+    that line — what is printed under the line is a caption, not a signature."""
     b = seg.box
     x0, x1 = b.x0 - 12, max(b.x1, b.x0 + 90) + 12
     # a signature line drawn as underscores above the label widens the zone to its extent
@@ -555,7 +588,29 @@ def _signature_zone(view: DocView, seg: Seg) -> Box:
         if is_blank_line(other.text):
             x0, x1 = min(x0, other.box.x0 - 6), max(x1, other.box.x1 + 6)
             break
+    line_y = _line_above(view, seg, x0, x1)
+    if line_y is not None and b.y0 - line_y > 6:
+        return Box(x0, line_y - 28, x1, line_y + 2)
     return Box(x0, b.y0 - 30, x1, b.y0 + 1.5)
+
+
+def _line_above(view: DocView, seg: Seg, x0: float, x1: float) -> float | None:
+    """The y of the nearest rule or underscore line over the label (within 34 points), if any."""
+    b = seg.box
+    ys = [
+        m.box.cy
+        for m in view.pages[seg.page].marks
+        if is_rule(m) and 0 < b.y0 - m.box.cy <= 34 and min(m.box.x1, x1) - max(m.box.x0, x0) > 20
+    ]
+    ys += [
+        o.box.cy
+        for o in view.segs
+        if o.page == seg.page
+        and is_blank_line(o.text)
+        and 0 < b.y0 - o.box.cy <= 34
+        and min(o.box.x1, x1) - max(o.box.x0, x0) > 20
+    ]
+    return max(ys) if ys else None
 
 
 def _beside_zone(view: DocView, seg: Seg, known_labels: Sequence[str]) -> Box:

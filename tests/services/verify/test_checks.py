@@ -364,9 +364,9 @@ def test_received_stamp_is_not_sketch_markup(verifier: Verifier, tmp_path: Path)
 # --------------------------------------------------------------------------- unreadable pages
 
 
-def test_image_only_page_is_unreadable_and_the_run_finishes(verifier: Verifier, tmp_path: Path) -> None:
+def test_an_illegible_scan_is_unreadable_and_the_run_finishes(verifier: Verifier, tmp_path: Path) -> None:
     docs = pb.clean_package(JOB, pb.CORPUS, "ec_corrective", extra=["photos"])
-    pb.scanned(docs[-1], [1])  # the second photo sheet is a scan
+    pb.illegible(docs[-1], [1])  # the second photo sheet is a coarse grey smear
     report, package = run(verifier, tmp_path, docs)
     scan = PageRef(*package.find("photos").ref(1))
     found = of_code(report, "UNREADABLE_PAGE")
@@ -582,8 +582,7 @@ def test_truth_follows_the_readme_rules(tmp_path: Path) -> None:
         ("ID_MISMATCH", "crew_materials", "pm_number"),
         ("MISSING_FIELD", "face_sheet", "date"),
         ("MISSING_REQUIRED_DOC", "equipment_info", None),
-        ("UNREADABLE_PAGE", None, None),
-    ]
+    ]  # the scanned photo sheet is legible: read by OCR, not UNREADABLE_PAGE
     assert len(truth["pages"]) == sum(len(d.pages) for d in docs)
     assert [d["doc_type"] for d in truth["documents"]] == [d.doc_type for d in docs]
 
