@@ -7,7 +7,7 @@ export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_PROGRESS_BARS := 1
 
-.PHONY: run test install lint bench clean
+.PHONY: run test install lint bench clean installer installer-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,22 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/nexa bench board --jobs 10000 --json
+
+# The desktop app as one folder, dist/NEXA Desktop/ (installer/README.md). PyInstaller is the
+# `build` extra, installed on top of the dev install the first time.
+BUILD_STAMP := $(VENV)/.installed-build
+$(BUILD_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --disable-pip-version-check -e ".[build]"
+	touch $(BUILD_STAMP)
+
+installer: $(BUILD_STAMP)
+	@start=$$(date +%s); \
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build installer/nexa.spec && \
+	echo "installer: built dist/NEXA Desktop/ in $$(( $$(date +%s) - start )) s"
+
+# Build it, then run the frozen app's smoke checks against the source (one JSON summary).
+installer-check: installer
+	QT_QPA_PLATFORM=offscreen $(BIN)/python installer/smoke.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
