@@ -6,8 +6,10 @@ import asyncio
 import logging
 import os
 import sys
+import time
 from typing import TYPE_CHECKING
 
+import psutil
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -123,6 +125,8 @@ def main(smoke: bool = False) -> int:
     sync_task = loop.create_task(sender.run_forever(stop_sync))
     renew_task = loop.create_task(keep_license_fresh(licenses, runner, window, stop_sync))
     if smoke:
+        shown = time.time() - psutil.Process().create_time()
+        print(f"NEXA Desktop smoke test: window shown {shown:.2f} s after process start", flush=True)
 
         def loaded() -> None:
             print(f"NEXA Desktop smoke test: board loaded with {len(window.board.model.jobs())} jobs")
@@ -130,13 +134,26 @@ def main(smoke: bool = False) -> int:
 
         window.board.loaded.connect(loaded)
     window.board.reload()
+    # The window closing ends the session, but the event loop keeps running until the background
+    # tasks have stopped: they never run on a loop that Qt has already left.
     closed = asyncio.Event()
-    app.aboutToQuit.connect(closed.set)
+    app.setQuitOnLastWindowClosed(False)
+    app.lastWindowClosed.connect(closed.set)
+
+    async def until_closed() -> None:
+        await closed.wait()
+        stop_sync.set()
+        tasks = (sync_task, renew_task)
+        try:
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=5)
+        except TimeoutError:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
     try:
         with loop:
-            loop.run_until_complete(closed.wait())
-            stop_sync.set()
-            loop.run_until_complete(asyncio.wait_for(asyncio.gather(sync_task, renew_task), timeout=5))
+            loop.run_until_complete(until_closed())
     finally:
         runner.shutdown()
         db.dispose()
