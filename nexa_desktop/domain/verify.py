@@ -130,6 +130,9 @@ class TextLine:
 
 
 MarkKind = Literal["ink", "image", "annotation"]
+#: ``Mark.subtype`` of ink that outlines a box, a cell or a frame (a closed path of straight
+#: axis-aligned sides, or on a scan a hollow square), as opposed to a stroke (a tick, a signature).
+OUTLINE = "outline"
 MarkColour = Literal["red", "blue", "black", "other"]
 
 
@@ -140,7 +143,7 @@ class Mark:
     kind: MarkKind
     box: Box
     colour: MarkColour = "other"
-    #: Annotation subtype (``Ink``, ``FreeText``, ``Stamp``…) or "" for page content.
+    #: Annotation subtype (``Ink``, ``FreeText``, ``Stamp``…); for page content :data:`OUTLINE` or "".
     subtype: str = ""
     #: Text carried by an annotation (FreeText contents, stamp name), if any.
     text: str = ""

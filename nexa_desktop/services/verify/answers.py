@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from nexa_desktop.domain.verify import OUTLINE, Box
 from nexa_desktop.services.verify.reading import (
     TICKED_RE,
     UNTICKED_RE,
@@ -28,7 +29,27 @@ from nexa_desktop.services.verify.reading import (
 
 #: Header words of answer columns, by what a tick under them means.
 POSITIVE = frozenset(
-    {"yes", "y", "n/a", "na", "n a", "ok", "c", "compliant", "complies", "not applicable", "done"}
+    {
+        "yes",
+        "y",
+        "n/a",
+        "na",
+        "n a",
+        "ok",
+        "c",
+        "compliant",
+        "complies",
+        "not applicable",
+        "done",
+        "check",
+        "checked",
+        "verified",
+        "complete",
+        "completed",
+        "tick",
+        "✓",
+        "✔",
+    }
 )
 NEGATIVE = frozenset({"no", "n", "nc", "non compliant", "not compliant", "deficient", "fail", "x no"})
 #: A lone mark typed in a cell.
@@ -44,7 +65,7 @@ class AnswerColumn:
 
 
 def _answer_word(seg: Seg) -> bool | None:
-    word = re.sub(r"[^a-z/ ]", "", seg.low).strip()
+    word = re.sub(r"[^a-z/ ✓✔]", "", seg.low).strip()
     if word in POSITIVE:
         return True
     if word in NEGATIVE:
@@ -60,7 +81,11 @@ def _header_rows(view: DocView, page: int) -> list[tuple[float, list[AnswerColum
         if any(TICKED_RE.search(s.text) or UNTICKED_RE.search(s.text) for s in row):
             continue
         columns = [AnswerColumn(s.box.cx, kind) for s in row if (kind := _answer_word(s)) is not None]
-        if len(columns) >= 2 and any(c.positive for c in columns):
+        if not any(c.positive for c in columns):
+            continue
+        # One tick column ("Check", "OK") heads the right side of a short header row.
+        single = len(columns) == 1 and len(row) <= 3 and columns[0].cx > 0.55 * view.pages[page].width
+        if len(columns) >= 2 or single:
             out.append((min(s.box.y0 for s in row), columns))
     return out
 
@@ -76,6 +101,11 @@ def _columns_for(view: DocView, page: int, y: float) -> list[AnswerColumn]:
         if rows:
             return rows[-1][1]
     return []
+
+
+def _tick_sized(box: Box) -> bool:
+    """About the size of a hand tick or cross in a cell (not a rule, not a table line)."""
+    return 3.0 <= box.width <= 22.0 and 3.0 <= box.height <= 22.0
 
 
 def _boxes_in_row(view: DocView, page: int, row: Sequence[Seg]) -> list[tuple[float, bool]]:
@@ -95,8 +125,12 @@ def _boxes_in_row(view: DocView, page: int, row: Sequence[Seg]) -> list[tuple[fl
     y1 = max(s.box.y1 for s in row) + 3
     tick_texts = [s.box for s in row if _LONE_TICK.match(s.text)]
     for mark in content.marks:
-        if _square(mark) and y0 <= mark.box.cy <= y1:
+        if not y0 <= mark.box.cy <= y1 or mark.kind != "ink":
+            continue
+        if _square(mark):
             out.append((mark.box.cx, _box_ticked(content, mark, tick_texts)))
+        elif mark.subtype != OUTLINE and _tick_sized(mark.box):
+            out.append((mark.box.cx, True))  # a tick or cross drawn in the cell, with no box
     for fv in content.form_values:
         if fv.kind == "checkbox" and fv.box is not None and y0 <= fv.box.cy <= y1:
             out.append((fv.box.cx, fv.value == "on"))

@@ -34,7 +34,7 @@ from nexa_desktop.services.verify.reading import (
 #: A checklist row: an optional check box, an optional OH/UG prefix, the item number, an optional
 #: safety-critical star, then the item's text.
 _ITEM_ROW = re.compile(
-    r"^\s*(?:\[\s*[xX✓✔]?\s*\]|[☐☑☒□■✓✔])?\s*(?:(OH|UG)[\s\-]*)?(\d{1,2})\s*[.)]?\s*(\*)?\s*(.*)$",
+    r"^\s*(?:\[\s*[xX✓✔]?\s*\]|[☐☑☒□■✓✔])?\s*[*†‡]?\s*(?:(OH|UG)[\s\-]*)?(\d{1,2})\s*[.)]?\s*([*†‡])?\s*(.*)$",
     re.IGNORECASE,
 )
 _PM_RE = re.compile(r"(?<![\d])(?:PM[-\s#:]*)?(\d{8})(?!\d)", re.IGNORECASE)

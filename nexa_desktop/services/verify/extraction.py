@@ -31,7 +31,16 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from nexa_desktop.domain.errors import NexaError
-from nexa_desktop.domain.verify import Box, FileProblem, FormValue, Mark, MarkColour, PageContent, TextLine
+from nexa_desktop.domain.verify import (
+    OUTLINE,
+    Box,
+    FileProblem,
+    FormValue,
+    Mark,
+    MarkColour,
+    PageContent,
+    TextLine,
+)
 from nexa_desktop.ops.task import Cancelled
 
 logger = logging.getLogger(__name__)
@@ -56,6 +65,8 @@ OUTLINED_TEXT_CHARS = 100
 OUTLINED_PATHS = 400
 #: OCR rendering: resolution, and the longest side of the bitmap whatever the page size.
 OCR_DPI = 200
+#: A page whose images cover this share of it is OCR'd as well when they look like a printed form.
+MIXED_COVERAGE = 0.15
 OCR_MAX_SIDE_PX = 2000
 #: A gap wider than this share of the text height between two pieces of a line is a space.
 SPACE_GAP = 0.12
@@ -626,7 +637,7 @@ class _MarkCollector:
                 self.paths += 1
                 colour = self._path_colour(obj)
                 if colour is not None:
-                    self._add(obj, matrix, "ink", colour)
+                    self._add(obj, matrix, "ink", colour, OUTLINE if self._is_rect(obj) else "")
             elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
                 self._add(obj, matrix, "image", "other")
             elif kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
@@ -662,7 +673,29 @@ class _MarkCollector:
         colour = classify_colour(*rgb)
         return colour if colour in ("red", "blue") else None
 
-    def _add(self, obj: Any, matrix: Matrix | None, kind: Any, colour: MarkColour) -> None:
+    def _is_rect(self, obj: Any) -> bool:
+        """A closed path of straight, axis-aligned sides (a box or cell outline), not a stroke such
+        as a drawn tick or a signature."""
+        count = pdfium_c.FPDFPath_CountSegments(obj)
+        if not 4 <= count <= 6:
+            return False
+        x, y = ctypes.c_float(), ctypes.c_float()
+        points: list[tuple[float, float]] = []
+        closed = False
+        for index in range(count):
+            segment = pdfium_c.FPDFPath_GetPathSegment(obj, index)
+            if not segment or pdfium_c.FPDFPathSegment_GetType(segment) == pdfium_c.FPDF_SEGMENT_BEZIERTO:
+                return False
+            if not pdfium_c.FPDFPathSegment_GetPoint(segment, x, y):
+                return False
+            points.append((x.value, y.value))
+            closed = closed or bool(pdfium_c.FPDFPathSegment_GetClose(segment))
+        if not closed and math.dist(points[0], points[-1]) > 0.5:
+            return False
+        sides = zip(points, points[1:] + points[:1], strict=True)
+        return all(abs(a[0] - b[0]) < 0.5 or abs(a[1] - b[1]) < 0.5 for a, b in sides)
+
+    def _add(self, obj: Any, matrix: Matrix | None, kind: Any, colour: MarkColour, subtype: str = "") -> None:
         if not pdfium_c.FPDFPageObj_GetBounds(obj, self._l, self._b, self._r, self._t):
             return
         rect = (self._l.value, self._b.value, self._r.value, self._t.value)
@@ -678,7 +711,7 @@ class _MarkCollector:
             self.image_area += box.width * box.height
         elif covers_page:
             return
-        self.marks.append(Mark(kind=kind, box=box, colour=colour))
+        self.marks.append(Mark(kind=kind, box=box, colour=colour, subtype=subtype))
 
 
 def _clip(box: Box, width: float, height: float) -> Box | None:
@@ -981,6 +1014,12 @@ def _read_page(
     outlined = letters < OUTLINED_TEXT_CHARS and collector.paths >= OUTLINED_PATHS
     content.text_layer = letters >= MIN_TEXT_CHARS and not scanned
     if letters >= MIN_TEXT_CHARS and not scanned and not outlined:
+        # A form printed as an image with a few typed lines over it (a real form filled in a PDF
+        # editor): its labels are pixels only, so OCR reads them too.
+        if ocr and collector.image_area >= MIXED_COVERAGE * page_area and _images_look_printed(page, content):
+            if on_ocr is not None:
+                on_ocr(index + 1)
+            _add_ocr(page, content)
         return content
     if ocr:
         if on_ocr is not None:
@@ -990,6 +1029,33 @@ def _read_page(
         content.source = "none"
         content.lines = []
     return content
+
+
+def _images_look_printed(page: Any, content: PageContent) -> bool:
+    """Whether the page's large images hold a printed form (mostly white paper with dark print),
+    not photographs (mid-tones everywhere): judged on a coarse render, in a few milliseconds."""
+    import numpy as np
+
+    boxes = [m.box for m in content.marks if m.kind == "image" and m.box.width * m.box.height >= 10_000]
+    if not boxes:
+        return False
+    scale = 36 / 72
+    bitmap = page.render(scale=scale, grayscale=True)
+    try:
+        grey = bitmap.to_numpy()
+    finally:
+        bitmap.close()
+    grey = grey[:, :, 0] if grey.ndim == 3 else grey
+    parts = [
+        grey[int(b.y0 * scale) : int(b.y1 * scale) + 1, int(b.x0 * scale) : int(b.x1 * scale) + 1].ravel()
+        for b in boxes
+    ]
+    pixels = np.concatenate([p for p in parts if p.size]) if any(p.size for p in parts) else None
+    if pixels is None:
+        return False
+    white = float((pixels >= 200).mean())
+    dark = float((pixels < 110).mean())
+    return white >= 0.75 and 0.003 <= dark <= 0.2
 
 
 def _add_ocr(page: Any, content: PageContent) -> None:

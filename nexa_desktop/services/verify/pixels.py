@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from nexa_desktop.domain.verify import Box, Mark, MarkColour
+from nexa_desktop.domain.verify import OUTLINE, Box, Mark, MarkColour
 
 #: Blobs smaller than this (points, both sides) are specks of scanner noise.
 MIN_BLOB_PT = 1.6
@@ -115,36 +115,35 @@ def _stroke_marks(cv2: Any, strokes: Any, colour_image: Any, sx: float, sy: floa
             continue
         colour = _blob_colour(colour_image, labels, i, x, y, w, h) if colour_image is not None else "black"
         box = Box(x * sx, y * sy, (x + w) * sx, (y + h) * sy)
-        out.append(Mark(kind="ink", box=box, colour=colour))
-        inner = _inside_of_square(strokes, labels, i, x, y, w, h, sx, sy)
+        outline, inner = _square_outline(labels, i, x, y, w, h, sx, sy)
+        out.append(Mark(kind="ink", box=box, colour=colour, subtype=OUTLINE if outline else ""))
         if inner is not None:
             out.append(Mark(kind="ink", box=inner, colour=colour))
     return out
 
 
-def _inside_of_square(
-    strokes: Any, labels: Any, index: int, x: int, y: int, w: int, h: int, sx: float, sy: float
-) -> Box | None:
-    """For a check-box-sized blob that is a square outline with ink inside (a tick or cross that
-    touches its box), the box of that inside ink; None for an empty box or any other blob."""
+def _square_outline(
+    labels: Any, index: int, x: int, y: int, w: int, h: int, sx: float, sy: float
+) -> tuple[bool, Box | None]:
+    """Whether a check-box-sized blob is a square outline (its border band mostly ink on all four
+    sides) and, when ink fills its inside too (a tick or cross touching its box), that ink's box."""
     wpt, hpt = w * sx, h * sy
     if not (5.0 <= wpt <= 18.0 and 5.0 <= hpt <= 18.0 and 0.7 <= wpt / max(hpt, 1e-6) <= 1.4):
-        return None
+        return False, None
     import numpy as np
 
     own = labels[y : y + h, x : x + w] == index
     border = max(2, min(w, h) // 6)
     if own.shape[0] <= 2 * border or own.shape[1] <= 2 * border:
-        return None
-    # An outline: the border band is mostly ink on all four sides.
+        return False, None
     sides = (own[:border, :], own[-border:, :], own[:, :border], own[:, -border:])
     if min(float(side.mean()) for side in sides) < 0.35:
-        return None
+        return False, None
     inside = own[border:-border, border:-border]
     if float(inside.mean()) < 0.06:
-        return None
+        return True, None
     ys, xs = np.nonzero(inside)
-    return Box(
+    return True, Box(
         (x + border + int(xs.min())) * sx,
         (y + border + int(ys.min())) * sy,
         (x + border + int(xs.max()) + 1) * sx,

@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from nexa_desktop.domain.verify import Box, Mark, PageContent, TextLine
+from nexa_desktop.domain.verify import OUTLINE, Box, Mark, PageContent, TextLine
 
 _SPACES = re.compile(r"\s+")
 _UNDERSCORES = re.compile(r"^[_\s.\-]{3,}$")
@@ -372,8 +372,19 @@ def _read_printed_value(view: DocView, hit: LabelHit, shape: str, known_labels: 
             value = leading_value(hit.rest[longer.end() :])
             if not value:
                 hit = LabelHit(seg, hit.label, hit.start, len(seg.low), True, "")
-        elif value and _LABEL_WORDS.fullmatch(value):
+        elif (
+            value
+            and _LABEL_WORDS.fullmatch(value)
+            and not _SEPARATED.match(seg.text[raw_index(seg, hit.end) :])
+        ):
             value = ""  # "Date Field Verified", "Name (Print)": the value sits in another run
+    if value and not value_has_shape(value, shape):
+        # The printed label runs on past ours and another separator introduces the value
+        # ("Date Completed / Canceled - 2/24/26", "PM/Order No. - 35992806").
+        tail = value
+        value = _after_label_tail(tail, shape)
+        if not value and not _LABEL_WORDS.fullmatch(tail.lstrip("/ ")):
+            value = tail  # something else follows the label: judge it as its value
     if value:
         if value.startswith("_") or is_blank_line(value):
             return ValueResult(True, "", hit, seg.page, snippet)
@@ -392,6 +403,8 @@ def _read_printed_value(view: DocView, hit: LabelHit, shape: str, known_labels: 
         near = view.neighbours(seg, direction=direction, max_gap=26.0 if direction == "above" else 16.0)
         # stamps and watermarks ("FAXED", "COPY") are much taller than form text: look past them
         near = [o for o in near if o.box.height <= 2.2 * max(seg.box.height, 4.0)]
+        if direction == "below":  # a run level with the label further right is beside it, not under it
+            near = [o for o in near if o.box.y0 >= seg.box.y1 - 0.5 or o.box.x0 < seg.box.x1]
         if not near:
             continue
         text = near[0].text.strip()
@@ -402,7 +415,11 @@ def _read_printed_value(view: DocView, hit: LabelHit, shape: str, known_labels: 
             continue
         if direction == "below" and (
             _FIELD_TEXT.match(text)
-            or (abs(near[0].box.x0 - seg.box.x0) < 3 and view.neighbours(near[0], direction="right"))
+            or (
+                abs(near[0].box.x0 - seg.box.x0) < 3
+                and view.neighbours(near[0], direction="right")
+                and near[0].box.height <= 1.15 * seg.box.height  # written larger: a cell's value
+            )
         ):
             continue  # the next row's label ("Address / GPS: ...", a label column), not our value
         if value_has_shape(text, shape, whole=True):
@@ -419,6 +436,28 @@ def _read_printed_value(view: DocView, hit: LabelHit, shape: str, known_labels: 
                 True, page_value.value.strip(), hit, seg.page, f"{page_value.value} / {snippet}"
             )
     return ValueResult(True, "", hit, seg.page, snippet)
+
+
+#: A dash or equals sign between a label and its value ("Printed Name - Felix Hollis").
+_SEPARATED = re.compile(r"^\s*[-–—=]\s")
+#: Label words, then a separator (colon, dash, equals sign), then the value.
+_TAIL_THEN_SEPARATOR = re.compile(r"^[A-Za-z /()#.&'’]{0,40}?\s*(?::|[-–—=]\s)\s*")
+#: Shapes distinctive enough to be found after any label words, even without a separator.
+_DISTINCT_SHAPES = ("date", "pm", "notification")
+
+
+def _after_label_tail(text: str, shape: str) -> str:
+    """The value in ``text`` once the rest of a longer label and its separator are passed."""
+    tail = _TAIL_THEN_SEPARATOR.match(text)
+    if tail and tail.end() < len(text):
+        value = leading_value(text[tail.end() :])
+        if value and (value_has_shape(value, shape) or value.startswith("_")):
+            return value
+    if shape in _DISTINCT_SHAPES:
+        words = re.match(r"^[A-Za-z /()#.&'’:\-–—=]{0,40}?(?=\d)", text)
+        if words and value_has_shape(text[words.end() :], shape):
+            return leading_value(text[words.end() :])
+    return ""
 
 
 def _label_matches_field(label: str, field_name: str) -> bool:
@@ -517,7 +556,9 @@ def row_tick(row: Sequence[Seg]) -> bool | None:
 
 # ---------------------------------------------------------------------- signatures
 
-_SIGNED_TEXT = re.compile(r"(/s/|^x$|^\(signed\)|^signed\b|^[A-Za-z][A-Za-z.'\- ]{2,})", re.IGNORECASE)
+_SIGNED_TEXT = re.compile(
+    r"(/s/|^s/\s*[A-Za-z]|^x$|^\(signed\)|^signed\b|^[A-Za-z][A-Za-z.'\- ]{2,})", re.IGNORECASE
+)
 
 
 def signature_present(view: DocView, hit: LabelHit, known_labels: Sequence[str]) -> tuple[bool, str]:
@@ -566,6 +607,15 @@ def signature_present(view: DocView, hit: LabelHit, known_labels: Sequence[str])
                 return True, f"{seg.text} {text}"
     if page.source != "none" and _marks_in(page.marks, beside):
         return True, f"{seg.text} [drawn or pasted signature]"
+    cell = _cell_under_label(page, seg)
+    if cell is not None:  # a form grid: the label heads its cell and the signature fills the cell
+        for other in view.segs:
+            if other.page == seg.page and other is not seg and _inside(other.box, cell):
+                text = other.text.strip()
+                if not is_blank_line(text) and _SIGNED_TEXT.search(text):
+                    return True, f"{seg.text} / {text}"
+        if page.source != "none" and _marks_in([m for m in page.marks if m.subtype != OUTLINE], cell):
+            return True, f"{seg.text} / [drawn or pasted signature]"
     for fv in page.form_values:
         if fv.kind == "signature" and (fv.box is None or _inside(fv.box, zone)):
             return True, f"[signed signature field] / {seg.text}"
@@ -611,6 +661,19 @@ def _line_above(view: DocView, seg: Seg, x0: float, x1: float) -> float | None:
         and min(o.box.x1, x1) - max(o.box.x0, x0) > 20
     ]
     return max(ys) if ys else None
+
+
+def _cell_under_label(page: PageContent, seg: Seg) -> Box | None:
+    """The part of a drawn cell below the label that heads it (label at the cell's top), if any."""
+    b = seg.box
+    best: Box | None = None
+    for mark in page.marks:
+        m = mark.box
+        heads = 0 <= b.y0 - m.y0 <= 8 and m.x0 - 2 <= b.x0 and b.x1 <= m.x1 + 2
+        fits = mark.subtype == OUTLINE and heads and m.height >= 2.2 * b.height and m.y1 - b.y1 >= 8
+        if fits and (best is None or m.width * m.height < best.width * best.height):
+            best = m
+    return None if best is None else Box(best.x0, b.y1, best.x1, best.y1)
 
 
 def _beside_zone(view: DocView, seg: Seg, known_labels: Sequence[str]) -> Box:
@@ -678,9 +741,11 @@ def _marks_in(marks: Sequence[Mark], zone: Box) -> bool:
 
 
 def _square(mark: Mark) -> bool:
+    """A drawn check box: a small square outline (a tick stroke of the same size is not one)."""
     b = mark.box
     return (
         mark.kind == "ink"
+        and mark.subtype == OUTLINE
         and 5.0 <= b.width <= 18.0
         and 5.0 <= b.height <= 18.0
         and 0.7 <= b.width / b.height <= 1.4

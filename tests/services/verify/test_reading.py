@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nexa_desktop.domain.verify import Box, Mark, PageContent, TextLine
+from nexa_desktop.domain.verify import OUTLINE, Box, Mark, PageContent, TextLine
 from nexa_desktop.services.verify.reading import (
     DocView,
     drawn_box_state,
@@ -125,8 +125,12 @@ def test_grid_cells_key_value_tables_and_other_date_formats() -> None:
 
 
 def test_boxes_drawn_as_squares() -> None:
-    ticked = [Mark("ink", Box(89, 159, 100, 170), "black"), Mark("ink", Box(90, 160, 99, 169), "black")]
-    empty = [Mark("ink", Box(174, 159, 185, 170), "black")]
+    """Drawn squares are outlines (closed rectangular paths); what is drawn inside them ticks them."""
+    ticked = [
+        Mark("ink", Box(89, 159, 100, 170), "black", OUTLINE),
+        Mark("ink", Box(90, 160, 99, 169), "black"),
+    ]
+    empty = [Mark("ink", Box(174, 159, 185, 170), "black", OUTLINE)]
     view = DocView.of(
         [_page(("Status: Completed", 40, 160, 117), ("Canceled", 188, 160, 48), marks=ticked + empty)]
     )
@@ -134,13 +138,26 @@ def test_boxes_drawn_as_squares() -> None:
     none = DocView.of([_page(("Status: Completed", 40, 160, 117), ("Canceled", 188, 160, 48), marks=empty)])
     ticked_any, _seen, any_box = ticked_options(none, ["completed", "canceled"])
     assert any_box and not ticked_any
-    cross = [Mark("ink", Box(39, 182, 50, 192), "black"), Mark("ink", Box(40, 182, 49, 192), "black")]
+    cross = [
+        Mark("ink", Box(39, 182, 50, 192), "black", OUTLINE),
+        Mark("ink", Box(40, 182, 49, 192), "black"),
+    ]
     row_ticked = DocView.of([_page(("1. * Visibility strips installed", 53, 183, 120), marks=cross)])
     row_empty = DocView.of(
-        [_page(("4. * Guys not slack", 53, 183, 90), marks=[Mark("ink", Box(39, 182, 50, 192))])]
+        [
+            _page(
+                ("4. * Guys not slack", 53, 183, 90),
+                marks=[Mark("ink", Box(39, 182, 50, 192), "black", OUTLINE)],
+            )
+        ]
     )
     assert drawn_box_state(row_ticked.pages[0], row_ticked.rows(0)[0]) is True
     assert drawn_box_state(row_empty.pages[0], row_empty.rows(0)[0]) is False
+    # a lone tick stroke of a box's size is not an empty box
+    stroke = DocView.of(
+        [_page(("4. * Guys not slack", 53, 183, 90), marks=[Mark("ink", Box(39, 182, 50, 192))])]
+    )
+    assert drawn_box_state(stroke.pages[0], stroke.rows(0)[0]) is None
 
 
 def test_labels_in_another_word_order() -> None:
