@@ -13,10 +13,9 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QItemSelection, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QDesktopServices, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QHeaderView,
@@ -24,9 +23,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -46,7 +42,7 @@ from nexa_desktop.services.backup import (
 from nexa_desktop.store.backup_files import sqlite_backups_dir
 from nexa_desktop.store.db import Database, describe, head_revision
 from nexa_desktop.ui.ops import OpRunner
-from nexa_desktop.ui.tables import RowsTableModel
+from nexa_desktop.ui.tables import RowsTableModel, rows_view
 
 KIND_TEXT = {
     "daily": "Daily",
@@ -153,14 +149,6 @@ class BackupsModel(RowsTableModel[BackupInfo]):
         return None
 
 
-class _RoomyDelegate(QStyledItemDelegate):
-    """Cells with air around the text (the sizes Qt computes for ResizeToContents are tight)."""
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
-        size = super().sizeHint(option, index)
-        return QSize(size.width() + 24, size.height() + 10)
-
-
 def _load(url: str) -> tuple[list[BackupInfo], str]:
     return list_backups(url), head_revision()
 
@@ -210,21 +198,12 @@ class BackupsDialog(QDialog):
         self.folder_label.setStyleSheet(f"color: {_MUTED_COLOR};")
 
         self.model = BackupsModel()
-        self.view = QTableView()
-        self.view.setModel(self.model)
-        self.view.setAlternatingRowColors(True)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.setWordWrap(False)
-        self.view.setItemDelegate(_RoomyDelegate(self.view))
-        self.view.verticalHeader().setVisible(False)
+        self.view = rows_view(self.model, wrap=False, extra_width=24)
         self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 14)
         header = self.view.horizontalHeader()
         for column in range(4):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setMinimumSectionSize(90)
         self.view.activated.connect(lambda _index: self.verify_selected())
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)

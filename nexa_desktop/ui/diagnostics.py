@@ -9,10 +9,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, QTimer, QUrl
+from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -21,9 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -34,7 +30,7 @@ from nexa_desktop.services.diagnostics import save_diagnostics
 from nexa_desktop.services.doctor import CHECKS, Check, DoctorReport, run_checks
 from nexa_desktop.settings import Settings
 from nexa_desktop.ui.ops import OpRunner
-from nexa_desktop.ui.tables import RowsTableModel
+from nexa_desktop.ui.tables import RowsTableModel, rows_view
 
 STATUS_TEXT = {"ok": "OK", "warn": "Warning", "fail": "Failed", "skip": "Skipped"}
 STATUS_COLORS = {"ok": "#1b6e2d", "warn": "#9a6200", "fail": "#b3261e", "skip": "#607d8b"}
@@ -143,14 +139,6 @@ class ChecksModel(RowsTableModel[Check]):
         return None
 
 
-class _RoomyDelegate(QStyledItemDelegate):
-    """Rows with some air above and below the wrapped text (the size hint Qt computes is tight)."""
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
-        size = super().sizeHint(option, index)
-        return QSize(size.width() + 8, size.height() + 10)
-
-
 def default_diagnostics_path() -> Path:
     documents = Path.home() / "Documents"
     folder = documents if documents.is_dir() else Path.home()
@@ -210,23 +198,14 @@ class DiagnosticsDialog(QDialog):
         progress_row.addWidget(self.cancel_button)
 
         self.model = ChecksModel()
-        self.view = QTableView()
-        self.view.setModel(self.model)
-        self.view.setAlternatingRowColors(True)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.setWordWrap(True)
+        self.view = rows_view(self.model, wrap=True, extra_width=8)
         self.view.setTextElideMode(Qt.TextElideMode.ElideNone)
-        self.view.setItemDelegate(_RoomyDelegate(self.view))
-        self.view.verticalHeader().setVisible(False)
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
         self.save_label = QLabel()
         self.save_label.setWordWrap(True)
