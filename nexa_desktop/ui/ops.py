@@ -8,6 +8,7 @@ progress and cancel). Callbacks always run on the GUI thread, through a queued s
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -37,6 +38,11 @@ class OpRunner(QObject):
         self._writer = DbWriter()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="nexa-worker")
         self._running = 0
+        #: What each running operation holds (its function, arguments and callbacks), by key. The
+        #: GUI thread drops these references when the result is delivered: a worker thread must
+        #: never release the last reference to a widget (PySide would destroy it off the GUI thread).
+        self._held: dict[int, tuple[Callable[..., Any], tuple[Any, ...], Done | None, Failed | None]] = {}
+        self._keys = itertools.count()
         self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._progress.connect(self._deliver_progress, Qt.ConnectionType.QueuedConnection)
 
@@ -48,13 +54,13 @@ class OpRunner(QObject):
         self, fn: Callable[..., T], *args: Any, on_done: Done | None = None, on_error: Failed | None = None
     ) -> Future[T]:
         """Run ``fn(*args)`` on the database writer thread."""
-        return self._track(self._writer.submit(fn, *args), on_done, on_error)
+        return self._submit(self._writer, fn, args, on_done, on_error)
 
     def read(
         self, fn: Callable[..., T], *args: Any, on_done: Done | None = None, on_error: Failed | None = None
     ) -> Future[T]:
         """Run ``fn(*args)`` on the worker pool (reads, parsing)."""
-        return self._track(self._pool.submit(fn, *args), on_done, on_error)
+        return self._submit(self._pool, fn, args, on_done, on_error)
 
     def task(
         self,
@@ -69,7 +75,7 @@ class OpRunner(QObject):
         progress and carries cancel."""
         state = TaskState(on_change=(lambda s: self._progress.emit(on_progress, s)) if on_progress else None)
         executor = self._writer if write else self._pool
-        self._track(executor.submit(fn, state, *args), on_done, on_error)
+        self._submit(executor, fn, (state, *args), on_done, on_error)
         return state
 
     async def run(self, fn: Callable[..., T], *args: Any, write: bool = False) -> T:
@@ -83,19 +89,36 @@ class OpRunner(QObject):
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _track(self, future: Future[T], on_done: Done | None, on_error: Failed | None) -> Future[T]:
+    def _submit(
+        self,
+        executor: Any,
+        fn: Callable[..., T],
+        args: tuple[Any, ...],
+        on_done: Done | None,
+        on_error: Failed | None,
+    ) -> Future[T]:
+        key = next(self._keys)
+        self._held[key] = (fn, args, on_done, on_error)
+        held = self._held
+
+        def call() -> T:
+            function, arguments, _done, _failed = held[key]
+            return function(*arguments)  # type: ignore[no-any-return]
+
         self._running += 1
         self.busy_changed.emit(self._running)
 
         def finished(f: Future[T]) -> None:
             error = f.exception() if not f.cancelled() else None
             result = None if error is not None or f.cancelled() else f.result()
-            self._finished.emit(on_done, on_error, result, error)
+            self._finished.emit(key, None, result, error)
 
+        future: Future[T] = executor.submit(call)
         future.add_done_callback(finished)
         return future
 
-    def _deliver(self, on_done: Done | None, on_error: Failed | None, result: Any, error: Any) -> None:
+    def _deliver(self, key: int, _unused: Any, result: Any, error: Any) -> None:
+        _fn, _args, on_done, on_error = self._held.pop(key)
         self._running -= 1
         self.busy_changed.emit(self._running)
         if error is not None:

@@ -3,9 +3,11 @@ each result and its fix, cancels, and saves the redacted zip."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -106,9 +108,27 @@ def test_a_broken_database_shows_red_with_the_fix(
 
 @pytest.mark.slow
 def test_cancel_stops_the_run(
-    qtbot: QtBot, runner: OpRunner, sqlite_db: Database, memory_keyring: MemoryKeyring
+    qtbot: QtBot,
+    runner: OpRunner,
+    sqlite_db: Database,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The full run (OCR and the embedding model load): cancelled right away, the rest is skipped."""
+    """The full run (OCR and the embedding model load): cancelled right away, the rest is skipped.
+
+    The first check waits at a gate, so the run is surely still going when Cancel is clicked (with
+    the models already loaded by earlier tests, a full run can otherwise finish within a blink)."""
+    from nexa_desktop.services import doctor
+
+    first = doctor.CHECKS[0]
+
+    def held(ctx: Any) -> Any:
+        deadline = time.monotonic() + 20
+        while not ctx.cancel() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return first.run(ctx)
+
+    monkeypatch.setattr(doctor, "CHECKS", (dataclasses.replace(first, run=held), *doctor.CHECKS[1:]))
     dialog = _open(qtbot, runner, quick=False)
     qtbot.waitUntil(lambda: dialog.running, timeout=5000)
     started = time.monotonic()
