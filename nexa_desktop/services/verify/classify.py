@@ -1,9 +1,9 @@
-"""Page classification: title/keyword rules plus sentence embeddings of the page's title block
-against exemplars of each document type (built-in descriptions and pages users re-labelled)."""
+"""Page classification: title/cue rules, layout and the neighbouring page, and (only when those
+leave a page unsure) sentence embeddings of its title block, combined by the trained page model
+(:mod:`.pagemodel`) into one calibrated probability per type. Pages users re-labelled are exemplars."""
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import threading
@@ -13,18 +13,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from nexa_desktop import paths
 from nexa_desktop.domain.errors import NexaError
 from nexa_desktop.domain.verify import DOC_TYPES, PageContent, PageLabel
+from nexa_desktop.services.verify.pagemodel import (
+    COL,
+    EMBED_FEATURES,
+    LEARNED_SIMILARITY,
+    TYPE_FEATURES,
+    Array,
+    PageEvidence,
+    PageModel,
+    PageModelError,
+    page_evidence,
+    shared_model,
+)
 from nexa_desktop.services.verify.reading import norm
 
 _PAGE_OF = re.compile(r"\bpage\s*(\d{1,3})\s*(?:of|/)\s*(\d{1,3})\b", re.IGNORECASE)
 _SHEET_OF = re.compile(r"\bsheet\s*(\d{1,3})\s*(?:of|/)\s*(\d{1,3})\b", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9][a-z0-9&'/\-]*")
 _GENERIC_ROWS = ("pacific gas and electric company", "pg&e")
-
-#: Softmax temperature that turns combined scores into calibrated confidences.
-TEMPERATURE = 0.12
 
 
 class ClassifierError(NexaError):
@@ -74,6 +85,8 @@ class PageFeatures:
     words: frozenset[str]
     landscape_large: bool
     page_of: tuple[int, int] | None
+    #: Which title block rows are set larger than the page's usual text (a form's title is).
+    head_emphasis: tuple[bool, ...] = ()
 
     @property
     def head(self) -> str:
@@ -93,44 +106,38 @@ def page_numbering(text: str) -> tuple[int, int] | None:
 
 
 def page_features(page: PageContent) -> PageFeatures:
-    lines = sorted(page.lines, key=lambda ln: (round(ln.box.cy / 4), ln.box.x0))
+    lines = sorted(
+        (ln for ln in page.lines if ln.text.strip()), key=lambda ln: (round(ln.box.cy / 4), ln.box.x0)
+    )
     rows: list[list[str]] = []
+    tops: list[float] = []
+    heights: list[float] = []
     last_cy: float | None = None
     for line in lines:
         text = line.text.strip()
-        if not text:
-            continue
         if last_cy is not None and abs(line.box.cy - last_cy) <= max(2.5, 0.5 * line.box.height) and rows:
             rows[-1].append(text)
+            heights[-1] = max(heights[-1], line.box.height)
         else:
             rows.append([text])
+            tops.append(line.box.y0)
+            heights.append(line.box.height)
             last_cy = line.box.cy
     row_texts = [norm(" ".join(r)) for r in rows]
     cutoff = page.height * 0.3 if page.height else 0
     head: list[str] = []
-    for row_text, top in zip(row_texts, _row_tops(lines), strict=False):
+    for row_text, top in zip(row_texts, tops, strict=True):
         if len(head) >= 7:
             break
         if cutoff and top > cutoff and len(head) >= 2:
             break
         head.append(row_text)
+    typical = sorted(ln.box.height for ln in lines)[len(lines) // 2] if lines else 0.0
+    emphasis = tuple(typical > 0 and h >= 1.2 * typical for h in heights[: len(head)])
     body = " ".join(row_texts)
     page_of = page_numbering(body)
     large = max(page.width, page.height) >= 1000 or (page.width > page.height * 1.2)
-    return PageFeatures(tuple(head), body, frozenset(_WORD.findall(body)), large, page_of)
-
-
-def _row_tops(lines: Sequence[Any]) -> list[float]:
-    tops: list[float] = []
-    last_cy: float | None = None
-    for line in lines:
-        if not line.text.strip():
-            continue
-        if last_cy is not None and abs(line.box.cy - last_cy) <= max(2.5, 0.5 * line.box.height) and tops:
-            continue
-        tops.append(line.box.y0)
-        last_cy = line.box.cy
-    return tops
+    return PageFeatures(tuple(head), body, frozenset(_WORD.findall(body)), large, page_of, emphasis)
 
 
 def _phrase_in(phrase: str, text: str, words: frozenset[str] | None = None) -> bool:
@@ -229,7 +236,9 @@ class Embedder:
 
 
 class PageClassifier:
-    """Rules + embeddings + learned exemplars → a document type and a calibrated confidence."""
+    """Rule cues, layout, neighbouring pages and (when those leave a page unsure) embeddings → one
+    calibrated probability per document type, from the trained :class:`PageModel`. Pages a user
+    re-labelled are exemplars that win over the model for pages that read like them."""
 
     def __init__(
         self,
@@ -238,14 +247,20 @@ class PageClassifier:
         embedder: Embedder | None = None,
         exemplars: Sequence[tuple[str, str]] = (),
         use_embeddings: bool = True,
+        model: PageModel | None = None,
     ) -> None:
         self.cues = cues or load_cues()
+        try:
+            self.model = model or shared_model()
+        except PageModelError as exc:
+            raise ClassifierError(str(exc)) from exc
         self.embedder = embedder if embedder is not None else (Embedder.shared() if use_embeddings else None)
         self._lock = threading.Lock()
         self._ex_types: list[str] = []
         self._ex_texts: list[str] = []
         self._ex_learned: list[bool] = []
         self._ex_matrix: Any = None
+        self._type_cues = [self.cues.get(t) for t in DOC_TYPES]
         for doc_type, c in self.cues.items():
             for text in c.describe:
                 self._ex_types.append(doc_type)
@@ -288,158 +303,156 @@ class PageClassifier:
             self._exemplar_matrix()
 
     def _exemplar_matrix(self) -> Any:
+        return self._exemplars()[0]
+
+    def _exemplars(self) -> tuple[Any, list[int], list[bool]]:
+        """The exemplars' vectors with their type indexes and learned flags, taken together."""
         with self._lock:
             if self._ex_matrix is None and self.embedder is not None:
                 self._ex_matrix = self.embedder.encode(self._ex_texts)
-            return self._ex_matrix
+            return self._ex_matrix, [DOC_TYPES.index(t) for t in self._ex_types], list(self._ex_learned)
 
-    # ------------------------------------------------------------------ scoring
-    def rule_scores(self, f: PageFeatures) -> dict[str, float]:
-        """Title phrases in the title block (strong), anywhere else (weak), plus cue phrases."""
-        scores: dict[str, float] = {}
+    # ------------------------------------------------------------------ evidence
+    def type_evidence(self, f: PageFeatures) -> Array:
+        """Per-type rule evidence (types × TYPE_FEATURES + EMBED_FEATURES, embeddings left at 0):
+        title phrases in the title block, title phrases further down, cue phrases anywhere."""
+        out = np.zeros((len(DOC_TYPES), len(TYPE_FEATURES) + len(EMBED_FEATURES)))
         head = [(row, frozenset(_WORD.findall(row)), row.replace(" ", "")) for row in f.head_rows]
-        for doc_type, c in self.cues.items():
+        emphasis = f.head_emphasis + (False,) * (len(head) - len(f.head_emphasis))
+        for t, c in enumerate(self._type_cues):
+            if c is None:
+                continue
             best = 0.0
+            big = 0.0
+            body = 0.0
             for title in c.titles:
                 specificity = min(1.0, 0.7 + 0.1 * len(title.split()))
+                found = False
                 for i, (row, words, squeezed) in enumerate(head):
+                    if found and not emphasis[i]:
+                        continue
                     quality = _title_hit(title, row, words, squeezed)
-                    if quality:
+                    if not quality:
+                        continue
+                    if not found:
                         weight = 1.0 if i < 2 else 0.9 if i < 4 else 0.75
                         best = max(best, quality * weight * specificity)
-                        break
-                if best < 0.3 and _phrase_in(title, f.body):
-                    best = max(best, 0.25 if len(title.split()) >= 2 else 0.1)
-            cue_hits = sum(1 for cue in c.cues if _phrase_in(cue, f.body))
-            scores[doc_type] = best + min(0.4, 0.07 * cue_hits)
-        if f.landscape_large and re.search(r"\bscale\s*:", f.body):
-            scores["construction_sketch"] = scores.get("construction_sketch", 0.0) + 0.8
-        return scores
+                        found = True
+                    if emphasis[i]:
+                        # set large, it is the title wherever the name sits in the row
+                        big = max(big, (quality if quality in (0.7, 0.9) else 1.0) * specificity)
+                if best < 0.3 and body < 0.25 and _phrase_in(title, f.body):
+                    body = max(body, 0.25 if len(title.split()) >= 2 else 0.1)
+            hits = sum(1 for cue in c.cues if _phrase_in(cue, f.body))
+            out[t, COL["title"]] = best
+            out[t, COL["body_title"]] = 0.0 if best >= 0.3 else body
+            out[t, COL["cues"]] = min(hits, 5) / 5.0
+            out[t, COL["cue_share"]] = hits / len(c.cues) if c.cues else 0.0
+            out[t, COL["title_big"]] = big
+        titles = out[:, COL["title"]]
+        order = np.argsort(titles, kind="stable")
+        out[order[-1], COL["title_lead"]] = titles[order[-1]] - titles[order[-2]]  # the leader's margin
+        return out
 
-    def _decisive(self, rules: dict[str, float]) -> bool:
-        """The title rules alone settle this page (no learned exemplar could say otherwise)."""
-        if any(self._ex_learned):
-            return False
-        ranked = sorted(rules.values(), reverse=True)
-        return len(ranked) > 1 and ranked[0] >= 0.85 and ranked[0] - ranked[1] >= 0.35
+    def _evidence(self, pages: Sequence[PageContent], feats: Sequence[PageFeatures]) -> list[PageEvidence]:
+        out: list[PageEvidence] = []
+        for i, (page, f) in enumerate(zip(pages, feats, strict=True)):
+            by_type = self.type_evidence(f)
+            out.append(
+                page_evidence(
+                    page,
+                    by_type,
+                    body=f.body,
+                    title_strength=_title_strength(by_type),
+                    page_of=f.page_of,
+                    prev_page_of=feats[i - 1].page_of if i else None,
+                    prev=pages[i - 1] if i else None,
+                )
+            )
+        return out
 
+    # ------------------------------------------------------------------ classify
     def classify_file(self, pages: Sequence[PageContent]) -> list[PageLabel]:
         """Labels for the pages of one file, in order (pages of a file are read together)."""
         feats = [page_features(p) for p in pages]
-        rule_scores = [self.rule_scores(f) for f in feats]  # once per page: it is the hot path
-        unsure = [i for i in range(len(feats)) if pages[i].readable and not self._decisive(rule_scores[i])]
-        partial = self._embedding_scores([feats[i] for i in unsure])
-        emb_scores: list[dict[str, float]] = [{} for _ in feats]
-        for i, scores in zip(unsure, partial, strict=False):
-            emb_scores[i] = scores
-        labels: list[PageLabel] = []
-        for index, (page, f) in enumerate(zip(pages, feats, strict=True)):
-            rules = rule_scores[index]
-            combined: dict[str, float] = {}
-            for doc_type in self.cues:
-                e = emb_scores[index].get(doc_type, 0.0) if emb_scores else 0.0
-                learned = emb_scores[index].get("__learned__" + doc_type, 0.0) if emb_scores else 0.0
-                combined[doc_type] = (
-                    rules.get(doc_type, 0.0) + 0.9 * max(0.0, e - 0.2) + 2.0 * max(0.0, learned - 0.86)
-                )
-            if not page.readable:
-                labels.append(PageLabel(page.file, page.page, "other", 0.0, page.source, "", "no text"))
-                continue
-            top_rule = max(rules.values()) if rules else 0.0
-            ranked = sorted(combined.items(), key=lambda kv: kv[1], reverse=True)
-            best_type, best_score = ranked[0]
-            reason = "title" if top_rule >= 0.6 else "content"
-            prev = labels[-1] if labels else None
-            continuation = (
-                prev is not None
-                and prev.doc_type != "other"
-                and top_rule < 0.6
-                and (_continues(f.page_of) or _to_be_continued(feats[index - 1].page_of))
-            )
-            untitled = (
-                prev is not None
-                and prev.doc_type != "other"
-                and top_rule < 0.3
-                and best_score < 0.45
-                and _same_size(pages[index - 1], page)  # a next page has the sheet size of the last
-            )
-            if untitled and not continuation and prev is not None:
-                # no title of its own right after a known document: most likely its next page
-                labels.append(
-                    PageLabel(
-                        page.file,
-                        page.page,
-                        prev.doc_type,
-                        0.55,
-                        page.source,
-                        best_type,
-                        "no title; follows the previous page",
-                    )
-                )
-                continue
-            if continuation and prev is not None:
-                labels.append(
-                    PageLabel(
-                        page.file,
-                        page.page,
-                        prev.doc_type,
-                        round(prev.confidence * 0.95, 3),
-                        page.source,
-                        best_type,
-                        "continues the previous page",
-                    )
-                )
-                continue
-            if best_score < 0.25:
-                best_type = "other"
-            confidence = _softmax_top(combined, best_type)
-            if best_type == "other" and best_score < 0.25:
-                confidence = max(confidence, 0.5 + min(0.4, 0.25 - best_score))
-            alternative = next((t for t, _ in ranked if t != best_type), "")
-            labels.append(
-                PageLabel(
-                    page.file, page.page, best_type, round(confidence, 3), page.source, alternative, reason
-                )
-            )
-        return labels
+        evidence = self._evidence(pages, feats)
+        embedded = [False] * len(pages)
+        probs = self.model.decode(evidence, embedded)
+        learned_any = any(self._ex_learned)
+        unsure = [
+            i
+            for i in range(len(pages))
+            if evidence[i].readable and (learned_any or probs[i].max() < self.model.embed_below)
+        ]
+        overrides: list[tuple[int, float] | None] = [None] * len(pages)
+        if unsure and self.embedder is not None:
+            sims, learned = self._embedding_scores([feats[i] for i in unsure])
+            for row, i in enumerate(unsure):
+                evidence[i].by_type[:, COL["emb"]] = sims[row]
+                evidence[i].by_type[:, COL["emb_gap"]] = sims[row] - sims[row].max()
+                embedded[i] = True
+                overrides[i] = learned[row]
+            probs = self.model.decode(evidence, embedded, overrides)
+        return [self._label(pages, evidence, probs, overrides, i) for i in range(len(pages))]
 
-    def _embedding_scores(self, feats: Sequence[PageFeatures]) -> list[dict[str, float]]:
+    def _label(
+        self,
+        pages: Sequence[PageContent],
+        evidence: Sequence[PageEvidence],
+        probs: Array,
+        overrides: Sequence[tuple[int, float] | None],
+        i: int,
+    ) -> PageLabel:
+        page = pages[i]
+        if not evidence[i].readable:
+            return PageLabel(page.file, page.page, "other", 0.0, page.source, "", "no text")
+        order = np.argsort(-probs[i], kind="stable")
+        best, second = int(order[0]), int(order[1])
+        by_type = evidence[i].by_type
+        prev = probs[i - 1] if i and evidence[i - 1].readable else None
+        forced = overrides[i]
+        if forced is not None and forced[0] == best:
+            reason = "like a page you labelled"
+        elif max(by_type[best, COL["title"]], by_type[best, COL["title_big"]]) >= 0.6:
+            reason = "title"
+        elif prev is not None and int(np.argmax(prev)) == best and _title_strength(by_type) < 0.6:
+            reason = "continues the previous page"
+        else:
+            reason = "content"
+        return PageLabel(
+            page.file,
+            page.page,
+            DOC_TYPES[best],
+            round(float(probs[i, best]), 3),
+            page.source,
+            DOC_TYPES[second],
+            reason,
+        )
+
+    def _embedding_scores(
+        self, feats: Sequence[PageFeatures]
+    ) -> tuple[Array, list[tuple[int, float] | None]]:
+        """Each page's best similarity to each type's descriptions, and the learned exemplar it
+        reads like (type index, similarity) when one is close enough."""
+        sims = np.zeros((len(feats), len(DOC_TYPES)))
+        learned: list[tuple[int, float] | None] = [None] * len(feats)
         if self.embedder is None or not feats:
-            return []
-        matrix = self._exemplar_matrix()
+            return sims, learned
+        matrix, ex_types, ex_learned = self._exemplars()
         vectors = self.embedder.encode([f.embed_text or "(blank page)" for f in feats])
-        sims = vectors @ matrix.T
-        out: list[dict[str, float]] = []
-        for row in sims:
-            best: dict[str, float] = {}
-            for j, value in enumerate(row):
-                key = ("__learned__" if self._ex_learned[j] else "") + self._ex_types[j]
-                v = float(value)
-                if v > best.get(key, -1.0):
-                    best[key] = v
-            for doc_type in self.cues:
-                learned = best.get("__learned__" + doc_type, -1.0)
-                best[doc_type] = max(best.get(doc_type, 0.0), learned)
-            out.append(best)
-        return out
+        raw = np.asarray(vectors @ matrix.T, dtype=np.float64)
+        for j, (t, is_learned) in enumerate(zip(ex_types, ex_learned, strict=True)):
+            column = raw[:, j]
+            if is_learned:
+                for row, value in enumerate(column):
+                    current = learned[row]
+                    if value >= LEARNED_SIMILARITY and (current is None or value > current[1]):
+                        learned[row] = (t, float(value))
+            else:
+                sims[:, t] = np.maximum(sims[:, t], column)
+        return sims, learned
 
 
-def _same_size(a: PageContent, b: PageContent) -> bool:
-    return abs(a.width - b.width) <= 3 and abs(a.height - b.height) <= 3
-
-
-def _continues(page_of: tuple[int, int] | None) -> bool:
-    """ "Page 2 of 3": this page continues a document."""
-    return page_of is not None and page_of[0] > 1
-
-
-def _to_be_continued(page_of: tuple[int, int] | None) -> bool:
-    """ "Page 1 of 3": the next page belongs to the same document."""
-    return page_of is not None and page_of[0] < page_of[1]
-
-
-def _softmax_top(scores: dict[str, float], chosen: str) -> float:
-    peak = max(scores.values())
-    exps = {k: math.exp((v - peak) / TEMPERATURE) for k, v in scores.items()}
-    total = sum(exps.values())
-    return exps.get(chosen, 0.0) / total if total else 0.0
+def _title_strength(by_type: Array) -> float:
+    """How strongly the page names any type in its title block."""
+    return float(max(by_type[:, COL["title"]].max(), by_type[:, COL["title_big"]].max()))
