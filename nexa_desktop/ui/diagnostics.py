@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -306,7 +306,7 @@ class DiagnosticsDialog(QDialog):
         super().showEvent(event)
         if self._autostart:
             self._autostart = False
-            QTimer.singleShot(0, self.start)
+            self.start()  # the checks run in the background; the window shows at once
 
     def done(self, result: int) -> None:
         """Closing stops a running check; late results are ignored."""

@@ -51,9 +51,7 @@ def test_runs_fills_the_table_and_saves(
 ) -> None:
     (paths.logs_dir() / "nexa.log").write_text("moved PM 35589054 to Scheduled\n", encoding="utf-8")
     dialog = _open(qtbot, runner)
-    qtbot.waitUntil(lambda: dialog.running, timeout=5000)
-    assert dialog.progress.isVisible()
-    assert not dialog.save_button.isEnabled()
+    # (progress and the disabled Save while running: test_cancel_stops_the_run, where the run is held)
     qtbot.waitUntil(lambda: dialog.report is not None, timeout=60000)
 
     model = dialog.model
@@ -131,6 +129,8 @@ def test_cancel_stops_the_run(
     monkeypatch.setattr(doctor, "CHECKS", (dataclasses.replace(first, run=held), *doctor.CHECKS[1:]))
     dialog = _open(qtbot, runner, quick=False)
     qtbot.waitUntil(lambda: dialog.running, timeout=5000)
+    assert dialog.progress.isVisible()
+    assert not dialog.save_button.isEnabled()
     started = time.monotonic()
     qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
     assert dialog.summary_label.text() == "Cancelling…"
