@@ -91,6 +91,8 @@ def score_corpus(results: Sequence[tuple[dict[str, Any] | None, dict[str, Any]]]
     verdict_ok = wt_ok = pm_ok = notif_ok = 0
     boundary_tp = boundary_pred = boundary_truth = 0
     failures = 0
+    review_pages = 0
+    withheld_right = withheld_wrong = 0
     confusions: Counter[str] = Counter()
     #: confidence band -> [correct, total]: how well the confidence predicts being right
     bands: dict[str, list[int]] = {"<0.6 (needs review)": [0, 0], "0.6-0.9": [0, 0], ">=0.9": [0, 0]}
@@ -118,6 +120,12 @@ def score_corpus(results: Sequence[tuple[dict[str, Any] | None, dict[str, Any]]]
                     fn[k[0]] += 1
             continue
         s = score_findings(pred.get("findings", []), truth["findings"])
+        review_pages += len({(r["file"], r["page"]) for r in pred.get("needs_review", [])})
+        withheld = pred.get("withheld_findings", [])
+        if withheld:  # would they have been right? (what holding them back cost in recall)
+            held = score_findings(withheld, truth["findings"])
+            withheld_right += sum(held["tp"].values())
+            withheld_wrong += sum(held["fp"].values())
         tp.update(s["tp"])
         fp.update(s["fp"])
         fn.update(s["fn"])
@@ -149,6 +157,12 @@ def score_corpus(results: Sequence[tuple[dict[str, Any] | None, dict[str, Any]]]
         "confidence_bands": {
             name: {"pages": total, "accuracy": round(ok / total, 4) if total else None}
             for name, (ok, total) in bands.items()
+        },
+        "review_list": {
+            "pages": review_pages,
+            "rate": round(review_pages / pages_total, 4) if pages_total else 0.0,
+            "withheld_findings_right": withheld_right,
+            "withheld_findings_wrong": withheld_wrong,
         },
         "findings": _prf(sum(tp.values()), sum(fp.values()), sum(fn.values())),
         "findings_by_code": {c: _prf(tp[c], fp[c], fn[c]) for c in codes},

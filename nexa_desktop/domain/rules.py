@@ -35,6 +35,9 @@ class FieldRule(_Strict):
     after: str | None = None
     first_page_only: bool = False
     last_page_only: bool = False
+    #: Where a form has no label of its own for the value, the signature line that carries it (the
+    #: signer's name is written on the line): the value is there when the line is signed.
+    on_signature_line: tuple[str, ...] = ()
 
 
 class FormRules(_Strict):
@@ -74,6 +77,8 @@ class RulesProfile(_Strict):
     name: str
     version: int = 1
     review_threshold: float = Field(0.6, ge=0.0, le=1.0)
+    #: Findings less sure than this are withheld from the verdict and sent to the review list.
+    finding_threshold: float = Field(0.6, ge=0.0, le=1.0)
     canonical_order: tuple[str, ...]
     work_type_inference: WorkTypeInference
     work_types: dict[str, WorkTypeRules]

@@ -181,6 +181,8 @@ class PageContent:
     source: TextSource = "text"
     #: Whether the PDF page itself carries text (a scan does not, even when OCR reads it).
     text_layer: bool = True
+    #: Clockwise turn applied on top of the PDF's /Rotate to read the page upright (see PageLabel.turn).
+    turn: int = 0
 
     @property
     def text(self) -> str:
@@ -221,6 +223,9 @@ class PageLabel:
     #: The runner-up type and its score, shown in "Needs review".
     alternative: str = ""
     reason: str = ""
+    #: Clockwise quarter turn (0/90/180/270) that shows the page upright, on top of the PDF's own
+    #: /Rotate: a page scanned or saved sideways is read upright and shown upright.
+    turn: int = 0
 
     @property
     def ref(self) -> PageRef:
@@ -243,8 +248,11 @@ class Document:
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
+    """What a check read on a page, and the region (upright page points) it looked at."""
+
     page: PageRef
     snippet: str
+    box: Box | None = None
 
 
 @dataclass(slots=True)
@@ -256,6 +264,17 @@ class Finding:
     pages: list[PageRef]
     message: str
     evidence: list[Evidence] = dataclasses.field(default_factory=list)
+    #: How sure the check is (0–1). Below the profile's finding threshold the finding is withheld
+    #: from the verdict and its page goes to the review list instead.
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """A page a person should look at, and why (an unsure page type, or weak evidence)."""
+
+    page: PageRef
+    reason: str
 
 
 @dataclass(slots=True)
@@ -273,16 +292,40 @@ class Report:
     file_problems: list[FileProblem] = field(default_factory=list)
     review_threshold: float = 0.6
     seconds: float = 0.0
+    #: Findings whose evidence was too weak to reject a package on: their pages are on the review
+    #: list, and they do not count towards the verdict.
+    withheld: list[Finding] = field(default_factory=list)
     #: Absolute path of the package (folder or single PDF) the report was made from.
     root: str = ""
 
     @property
     def verdict(self) -> Verdict:
-        return verdict_of(self.findings)
+        """From the findings (the contract); a package that would pass but has findings held back
+        for review is "review", never a clean pass."""
+        verdict = verdict_of(self.findings)
+        if verdict == Verdict.PASS and self.withheld:
+            return Verdict.REVIEW
+        return verdict
 
     @property
     def needs_review(self) -> list[PageLabel]:
+        """Pages whose type we are unsure of."""
         return [p for p in self.pages if p.confidence < self.review_threshold]
+
+    @property
+    def review(self) -> list[ReviewItem]:
+        """Every page a person should look at, once, with the reasons: an unsure type, weak evidence."""
+        reasons: dict[PageRef, list[str]] = {}
+        for p in self.needs_review:
+            other = f" or {DOC_TYPE_TITLES.get(p.alternative, p.alternative)}" if p.alternative else ""
+            reasons.setdefault(p.ref, []).append(
+                f"page type unsure: {DOC_TYPE_TITLES.get(p.doc_type, p.doc_type)}{other} "
+                f"({p.confidence:.0%} sure)"
+            )
+        for f in self.withheld:
+            for ref in f.pages[:1]:
+                reasons.setdefault(ref, []).append(f"weak evidence ({f.confidence:.0%} sure): {f.message}")
+        return [ReviewItem(ref, "; ".join(rs)) for ref, rs in reasons.items()]
 
     def to_json(self) -> dict[str, Any]:
         """The CLI contract (issue 3), plus extra keys consumers may ignore."""
@@ -292,7 +335,13 @@ class Report:
             "pm_number": self.pm_number,
             "notification_number": self.notification_number,
             "pages": [
-                {"file": p.file, "page": p.page, "doc_type": p.doc_type, "confidence": round(p.confidence, 3)}
+                {
+                    "file": p.file,
+                    "page": p.page,
+                    "doc_type": p.doc_type,
+                    "confidence": round(p.confidence, 3),
+                    "turn": p.turn,
+                }
                 for p in self.pages
             ],
             "documents": [asdict(d) for d in self.documents],
@@ -304,18 +353,38 @@ class Report:
                     "field": f.field,
                     "pages": [{"file": r.file, "page": r.page} for r in f.pages],
                     "message": f.message,
-                    "evidence": [
-                        {"file": e.page.file, "page": e.page.page, "snippet": e.snippet} for e in f.evidence
-                    ],
+                    "confidence": round(f.confidence, 3),
+                    "evidence": [_evidence_json(e) for e in f.evidence],
                 }
                 for f in self.findings
             ],
             "verdict": self.verdict.value,
             "work_type_inferred": self.work_type_inferred,
             "file_problems": [asdict(p) for p in self.file_problems],
-            "needs_review": [{"file": p.file, "page": p.page} for p in self.needs_review],
+            "needs_review": [
+                {"file": r.page.file, "page": r.page.page, "reason": r.reason} for r in self.review
+            ],
+            "withheld_findings": [
+                {
+                    "code": f.code,
+                    "doc_type": f.doc_type,
+                    "field": f.field,
+                    "pages": [{"file": r.file, "page": r.page} for r in f.pages],
+                    "message": f.message,
+                    "confidence": round(f.confidence, 3),
+                    "evidence": [_evidence_json(e) for e in f.evidence],
+                }
+                for f in self.withheld
+            ],
             "seconds": round(self.seconds, 3),
         }
+
+
+def _evidence_json(e: Evidence) -> dict[str, Any]:
+    out: dict[str, Any] = {"file": e.page.file, "page": e.page.page, "snippet": e.snippet}
+    if e.box is not None:
+        out["box"] = [round(v, 1) for v in (e.box.x0, e.box.y0, e.box.x1, e.box.y1)]
+    return out
 
 
 def verdict_of(findings: list[Finding]) -> Verdict:

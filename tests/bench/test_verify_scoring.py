@@ -59,3 +59,26 @@ def test_a_package_that_failed_to_run_counts_everything_wrong() -> None:
     assert scores["page_accuracy_micro"] == 0.5
     assert scores["verdict_accuracy"] == 0.5
     assert scores["findings"]["recall"] == 0.5 and scores["findings"]["precision"] == 1.0
+
+
+def test_review_list_rate_and_what_withheld_findings_would_have_scored() -> None:
+    pages = [{"file": "a.pdf", "page": n, "doc_type": "ccsc"} for n in (1, 2, 3, 4)]
+    truth = {"pages": pages, "findings": [_f("MISSING_FIELD", "ccsc", "date")], "verdict": "fail"}
+    pred = {
+        "pages": [{**p, "confidence": 0.95} for p in pages],
+        "findings": [],
+        "verdict": "pass",
+        "needs_review": [
+            {"file": "a.pdf", "page": 2, "reason": "x"},
+            {"file": "a.pdf", "page": 2, "reason": "y"},
+        ],
+        "withheld_findings": [_f("MISSING_FIELD", "ccsc", "date"), _f("MISSING_FIELD", "ccsc", "lan_id")],
+    }
+    scores = score_corpus([(pred, truth)])
+    assert scores["review_list"] == {
+        "pages": 1,
+        "rate": 0.25,
+        "withheld_findings_right": 1,
+        "withheld_findings_wrong": 1,
+    }
+    assert scores["findings"]["fn"] == 1  # held back is not reported

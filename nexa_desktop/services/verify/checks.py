@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from nexa_desktop.domain.rules import FieldRule, RulesProfile
 from nexa_desktop.domain.verify import (
     DOC_TYPE_TITLES,
+    Box,
     Document,
     Evidence,
     Finding,
@@ -22,12 +23,14 @@ from nexa_desktop.services.verify.answers import row_answer
 from nexa_desktop.services.verify.reading import (
     DocView,
     LabelHit,
+    Seg,
     drawn_box_state,
     form_value_near,
     norm,
     read_value,
     row_tick,
     signature_present,
+    signature_zone,
     ticked_options,
 )
 
@@ -49,6 +52,8 @@ class DocumentPages:
     document: Document
     pages: list[PageContent]
     duplicate_of: int | None = None  # index of the document this one copies
+    #: How sure the classifier was of each page's type (a check on a doubtful page is doubtful too).
+    type_confidence: list[float] = field(default_factory=list)
     _view: DocView | None = field(default=None, repr=False)
 
     @property
@@ -60,6 +65,30 @@ class DocumentPages:
     def ref(self, page_index: int) -> PageRef:
         page = self.pages[page_index]
         return PageRef(page.file, page.page)
+
+    def sure(self, page_index: int, strength: float) -> float:
+        """How sure a finding on this page is: the evidence's own strength, less for a scan read by
+        OCR (it can drop or garble what is printed), less again when the page's type is doubtful."""
+        page = self.pages[page_index]
+        confidence = strength * (OCR_FACTOR if page.source == "ocr" else 1.0)
+        if page_index < len(self.type_confidence):
+            confidence *= min(1.0, self.type_confidence[page_index] / SURE_TYPE)
+        return round(confidence, 3)
+
+
+#: Evidence strengths (0–1) of the checks' findings, before the page's own doubts.
+#: A blank seen where a value or signature belongs (underscores, an empty rule or cell).
+BLANK_SEEN = 0.95
+#: No value near the label, but no blank line either: the value may sit where we did not look.
+NOTHING_FOUND = 0.75
+#: Option boxes seen, none ticked; a safety item's answer cells or box seen empty.
+BOXES_EMPTY = 0.9
+#: A number read that disagrees with the package.
+NUMBER_READ = 0.95
+#: Findings on a page read by OCR are this much less sure.
+OCR_FACTOR = 0.75
+#: A page type at least this sure does not lower its findings' confidence.
+SURE_TYPE = 0.9
 
 
 @dataclass(slots=True)
@@ -133,6 +162,7 @@ class PackageChecker:
         pages: Sequence[PageRef],
         message: str,
         evidence: Sequence[Evidence] = (),
+        confidence: float = 1.0,
     ) -> Finding:
         return Finding(
             code=code.value,
@@ -142,6 +172,7 @@ class PackageChecker:
             pages=list(pages),
             message=message,
             evidence=list(evidence),
+            confidence=confidence,
         )
 
     # ------------------------------------------------------------------ entry point
@@ -253,35 +284,39 @@ class PackageChecker:
         return []
 
     # ------------------------------------------------------------------ identifiers
-    def _numbers(self, doc: DocumentPages) -> tuple[dict[str, set[int]], dict[str, set[int]], dict[str, str]]:
+    def _numbers(
+        self, doc: DocumentPages
+    ) -> tuple[dict[str, set[int]], dict[str, set[int]], dict[str, tuple[str, Box]]]:
         """PM and notification numbers a document prints, with the pages (indexes) printing each."""
         pm_labels = [norm(x) for x in self.profile.identifiers.pm_labels]
         notif_labels = [norm(x) for x in self.profile.identifiers.notification_labels]
         pms: dict[str, set[int]] = {}
         notifs: dict[str, set[int]] = {}
-        snippets: dict[str, str] = {}
+        snippets: dict[str, tuple[str, Box]] = {}
         view = doc.view
         for page_index in range(len(doc.pages)):
             for row in view.rows(page_index):
                 text = " ".join(s.text for s in row)
                 low = norm(text)
+                row_box = _row_box(row, doc.pages[page_index]) if row else Box(0, 0, 0, 0)
+                shown = (text, _widen(Box(row[0].box.x0, row_box.y0, row[-1].box.x1, row_box.y1)))
                 for m in _PM_PREFIXED.finditer(text):
                     pms.setdefault(m.group(1), set()).add(page_index)
-                    snippets.setdefault(m.group(1), text)
+                    snippets.setdefault(m.group(1), shown)
                 for m in re.finditer(r"(?<!\d)(\d{8}|\d{9})(?!\d)", text):
                     number = m.group(1)
                     before = norm(text[: m.start()])[-40:]
                     label = _last_label(before, pm_labels, notif_labels)
                     if label == "pm" and len(number) == 8:
                         pms.setdefault(number, set()).add(page_index)
-                        snippets.setdefault(number, text)
+                        snippets.setdefault(number, shown)
                     elif label == "notif" and len(number) == 9:
                         notifs.setdefault(number, set()).add(page_index)
-                        snippets.setdefault(number, text)
+                        snippets.setdefault(number, shown)
                     elif label == "both":
                         target = pms if len(number) == 8 else notifs
                         target.setdefault(number, set()).add(page_index)
-                        snippets.setdefault(number, text)
+                        snippets.setdefault(number, shown)
                 del low
             # labels with the value above/below (no number on the label's row)
             for seg in view.segs:
@@ -291,20 +326,20 @@ class PackageChecker:
                 if kind is None:
                     continue
                 candidates = [
-                    (near[0].text.strip(), f"{near[0].text} / {seg.text}")
+                    (near[0].text.strip(), f"{near[0].text} / {seg.text}", _union(seg.box, near[0].box))
                     for direction in ("above", "below")
                     if (near := view.neighbours(seg, direction=direction, max_gap=16))
                 ]
                 filled = form_value_near(view, seg)  # fillable forms: the value is only in the field
                 if filled:
-                    candidates.insert(0, (filled, f"{seg.text} {filled}"))
-                for text, snippet in candidates:
+                    candidates.insert(0, (filled, f"{seg.text} {filled}", seg.box))
+                for text, snippet, region in candidates:
                     m2 = re.fullmatch(r"(?:PM[-\s]?)?(\d{8}|\d{9})", text, re.IGNORECASE)
                     if m2:
                         number = m2.group(1)
                         target = pms if len(number) == 8 else notifs
                         target.setdefault(number, set()).add(page_index)
-                        snippets.setdefault(number, snippet)
+                        snippets.setdefault(number, (snippet, _widen(region)))
                         break
         return pms, notifs, snippets
 
@@ -343,7 +378,7 @@ class PackageChecker:
             for entry in per_doc:
                 doc = entry[0]
                 numbers = entry[index]  # type: ignore[assignment]
-                snippets: dict[str, str] = entry[3]
+                snippets: dict[str, tuple[str, Box]] = entry[3]
                 wrong = {n: pages for n, pages in numbers.items() if n != majority}
                 if not wrong:
                     continue
@@ -358,7 +393,11 @@ class PackageChecker:
                         refs,
                         f"The {_named(doc.document.doc_type)} prints {title} {shown}, but the rest of the "
                         f"package uses {majority}.",
-                        [Evidence(doc.ref(page_indexes[0]), snippets.get(n, "")) for n in sorted(wrong)],
+                        [
+                            Evidence(doc.ref(min(wrong[n])), *snippets.get(n, ("", None)))
+                            for n in sorted(wrong)
+                        ],
+                        doc.sure(page_indexes[0], NUMBER_READ),
                     )
                 )
         return result[0], result[1], findings
@@ -389,15 +428,22 @@ class PackageChecker:
                 return None
             seg = segs[0]
             ref = doc.ref(seg.page)
+            region = seg.box
+            for other in segs[1:]:
+                if other.page == seg.page:
+                    region = _union(region, other.box)
             return self._finding(
                 FindingCode.MISSING_FIELD,
                 doc_type,
                 rule.field,
                 [ref],
                 f"{title}: none of the {pretty} boxes is ticked ({', '.join(rule.options[:3])}…).",
-                [Evidence(ref, seg.text)],
+                [Evidence(ref, seg.text, _widen(region))],
+                doc.sure(seg.page, BOXES_EMPTY),
             )
         hits = field_candidates(view, rule, rules)
+        if not hits and rule.on_signature_line:
+            return self._check_on_signature_line(doc, view, rule)
         if not hits:
             return None  # the form does not carry this label here: nothing we can judge
         if rule.kind == "signature":
@@ -408,13 +454,15 @@ class PackageChecker:
             if signed:
                 return None
             ref = doc.ref(hit.seg.page)
+            zone, line_seen = signature_zone(view, hit, self.known_labels)
             return self._finding(
                 FindingCode.MISSING_SIGNATURE,
                 doc_type,
                 rule.field,
                 [ref],
                 f"{title}: the {pretty} line is blank (page {ref.page}). A blank line is not a signature.",
-                [Evidence(ref, snippet)],
+                [Evidence(ref, snippet, zone)],
+                doc.sure(hit.seg.page, BLANK_SEEN if line_seen else NOTHING_FOUND),
             )
         hit = hits[0]
         value = read_value(view, hit, rule.shape, self.known_labels)
@@ -427,7 +475,31 @@ class PackageChecker:
             rule.field,
             [ref],
             f"{title}: {pretty} is empty (page {ref.page}).",
-            [Evidence(ref, value.snippet)],
+            [Evidence(ref, value.snippet, value.region)],
+            doc.sure(value.page, BLANK_SEEN if value.blank else NOTHING_FOUND),
+        )
+
+    def _check_on_signature_line(self, doc: DocumentPages, view: DocView, rule: FieldRule) -> Finding | None:
+        """A value the form has no box for, written on its signature line: there when signed."""
+        lines = view.find_labels(rule.on_signature_line)
+        if not lines or doc.pages[lines[0].seg.page].source == "none":
+            return None
+        hit = lines[0]
+        signed, snippet = signature_present(view, hit, self.known_labels)
+        if signed:
+            return None
+        ref = doc.ref(hit.seg.page)
+        zone, line_seen = signature_zone(view, hit, self.known_labels)
+        pretty = rule.field.replace("_", " ")
+        return self._finding(
+            FindingCode.MISSING_FIELD,
+            doc.document.doc_type,
+            rule.field,
+            [ref],
+            f"{_title(doc.document.doc_type)}: {pretty} is missing (page {ref.page}): nothing is written on "
+            "the signature line that carries it.",
+            [Evidence(ref, snippet, zone)],
+            doc.sure(hit.seg.page, BLANK_SEEN if line_seen else NOTHING_FOUND),
         )
 
     # ------------------------------------------------------------------ CCSC and sketch
@@ -476,7 +548,8 @@ class PackageChecker:
                         [ref],
                         f"CCSC safety-critical item {sec} {number} is not ticked: {item}. Every "
                         "safety-critical item must be ticked (compliant or not applicable).",
-                        [Evidence(ref, text)],
+                        [Evidence(ref, text, _widen(_row_box(row, doc.pages[page_index]), 1.5))],
+                        doc.sure(page_index, BOXES_EMPTY),
                     )
                 )
         return out
@@ -537,6 +610,29 @@ def field_candidates(view: DocView, rule: FieldRule, rules: Sequence[FieldRule])
                 later = [h for h in hits if h.seg.order > a.order]
                 hits = same_row or later or hits
     return hits
+
+
+def _union(a: Box, b: Box) -> Box:
+    return Box(min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1))
+
+
+def _widen(box: Box, margin: float = 3.0) -> Box:
+    """A region a little larger than what was read, so a highlight frames it instead of hiding it."""
+    return Box(box.x0 - margin, box.y0 - margin, box.x1 + margin, box.y1 + margin)
+
+
+def _row_box(row: Sequence[Seg], page: PageContent) -> Box:
+    """A checklist row: its text and the boxes or answer cells drawn on its line."""
+    box = row[0].box
+    for other in row[1:]:
+        box = _union(box, other.box)
+    height = box.height
+    for mark in page.marks:
+        m = mark.box
+        on_line = box.y0 - 2 <= m.cy <= box.y1 + 2 and m.height <= 3 * height
+        if on_line and m.width <= 0.3 * page.width:
+            box = _union(box, m)
+    return box
 
 
 def _phrase(phrase: str, text: str) -> bool:

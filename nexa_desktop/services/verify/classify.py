@@ -405,7 +405,7 @@ class PageClassifier:
     ) -> PageLabel:
         page = pages[i]
         if not evidence[i].readable:
-            return PageLabel(page.file, page.page, "other", 0.0, page.source, "", "no text")
+            return PageLabel(page.file, page.page, "other", 0.0, page.source, "", "no text", page.turn)
         order = np.argsort(-probs[i], kind="stable")
         best, second = int(order[0]), int(order[1])
         by_type = evidence[i].by_type
@@ -427,6 +427,7 @@ class PageClassifier:
             page.source,
             DOC_TYPES[second],
             reason,
+            page.turn,
         )
 
     def _embedding_scores(

@@ -180,6 +180,9 @@ class Verifier:
         result = self.checker.run(docs, contents, work_type=work_type)
         findings = [_file_finding(p, self.profile) for p in problems] + result.findings
         findings.sort(key=_finding_order(labels))
+        sure = self.profile.finding_threshold
+        withheld = [f for f in findings if f.confidence < sure]
+        findings = [f for f in findings if f.confidence >= sure]
         return Report(
             package=root.name if root.is_dir() else root.stem,
             work_type=result.work_type,
@@ -192,6 +195,7 @@ class Verifier:
             file_problems=problems,
             review_threshold=self.profile.review_threshold,
             root=str(root.resolve()),
+            withheld=withheld,
         )
 
     # ------------------------------------------------------------------ corrections

@@ -14,6 +14,12 @@ _TOKEN = re.compile(r"[a-z0-9]+")
 
 #: Word-set similarity above which two pages are the same page (a copy).
 COPY_SIMILARITY = 0.86
+#: The same when either page is a scan read by OCR (split and misread words lower the score).
+SCAN_COPY_SIMILARITY = 0.8
+#: A copy's pages, on average, are at least this alike (less when a scan is involved).
+COPY_MEAN_SIMILARITY = 0.75
+SCAN_COPY_MEAN_SIMILARITY = 0.6
+_ALNUM = re.compile(r"[^a-z0-9]")
 
 
 def _tokens(page: PageContent) -> frozenset[str]:
@@ -24,6 +30,20 @@ def similarity(a: frozenset[str], b: frozenset[str]) -> float:
     if not a and not b:
         return 0.0
     return len(a & b) / len(a | b)
+
+
+def _trigrams(page: PageContent) -> frozenset[str]:
+    text = _ALNUM.sub("", page.text.lower())
+    return frozenset(text[i : i + 3] for i in range(len(text) - 2))
+
+
+def page_similarity(a: PageContent, b: PageContent) -> float:
+    """How alike two pages read: their words, and for a scan also their letters (OCR splits and
+    misreads words but keeps most three-letter runs)."""
+    words = similarity(_tokens(a), _tokens(b))
+    if a.source != "ocr" and b.source != "ocr":
+        return words
+    return max(words, similarity(_trigrams(a), _trigrams(b)))
 
 
 def segment(labels: Sequence[PageLabel], contents: Sequence[PageContent]) -> list[DocumentPages]:
@@ -50,12 +70,17 @@ def segment(labels: Sequence[PageLabel], contents: Sequence[PageContent]) -> lis
                 start_new = True
         if start_new or current is None:
             docs.append(
-                DocumentPages(Document(label.doc_type, label.file, label.page, label.page), [content])
+                DocumentPages(
+                    Document(label.doc_type, label.file, label.page, label.page),
+                    [content],
+                    type_confidence=[label.confidence],
+                )
             )
             first_index.append(i)
         else:
             current.document.end_page = label.page
             current.pages.append(content)
+            current.type_confidence.append(label.confidence)
     _mark_duplicates(docs)
     return docs
 
@@ -69,6 +94,11 @@ def _mark_duplicates(docs: list[DocumentPages]) -> None:
         first = docs[original]
         if len(doc.pages) != len(first.pages):
             continue
-        sims = [similarity(_tokens(a), _tokens(b)) for a, b in zip(doc.pages, first.pages, strict=True)]
-        if sims and min(sims) >= COPY_SIMILARITY:
+        sims = [page_similarity(a, b) for a, b in zip(doc.pages, first.pages, strict=True)]
+        scanned = any(p.source == "ocr" for p in [*doc.pages, *first.pages])
+        opening = SCAN_COPY_SIMILARITY if scanned else COPY_SIMILARITY
+        mean = SCAN_COPY_MEAN_SIMILARITY if scanned else COPY_MEAN_SIMILARITY
+        # a copy opens with the same first page; its other pages may carry a later tick or
+        # signature (and a scan reads a little differently), so they need only mostly match
+        if sims and sims[0] >= opening and sum(sims) / len(sims) >= mean:
             doc.duplicate_of = original

@@ -141,3 +141,25 @@ def test_out_of_ocr_time_scans_are_reported_unreadable_not_waited_for(
     assert sum(f.code == "UNREADABLE_PAGE" for f in report.findings) == 2
     again = verifier.verify(package / "a.pdf")  # the next package has OCR again
     assert again.pages[0].source == "ocr" and again.pages[0].doc_type == "pole_bill"
+
+
+@needs_corpus
+def test_findings_carry_their_region_and_weak_ones_go_to_the_review_list(verifier: Verifier) -> None:
+    package = CORPUS / "pkg-016"
+    report = verifier.verify(package)
+    signature = next(f for f in report.findings if f.code == "MISSING_SIGNATURE")
+    box = signature.evidence[0].box
+    assert box is not None and 0 < box.x0 < box.x1 and 0 < box.y0 < box.y1 < 1200
+    assert 0.6 <= signature.confidence <= 1.0
+
+    # An office that wants only the surest findings to fail a package: the rest go to review.
+    strict = verifier.profile.model_copy(update={"finding_threshold": 0.99})
+    with Verifier(profile=strict) as picky:
+        held = picky.verify(package)
+    assert held.withheld and all(f.confidence < 0.99 for f in held.withheld)
+    assert not any(f.confidence < 0.99 for f in held.findings)
+    reviewed = {r.page for r in held.review}
+    assert all(f.pages[0] in reviewed for f in held.withheld)
+    assert any("weak evidence" in r.reason for r in held.review)
+    data = held.to_json()
+    assert data["withheld_findings"] and all("reason" in r for r in data["needs_review"])
