@@ -54,6 +54,11 @@ POSITIVE = frozenset(
 NEGATIVE = frozenset({"no", "n", "nc", "non compliant", "not compliant", "deficient", "fail", "x no"})
 #: A lone mark typed in a cell.
 _LONE_TICK = re.compile(r"^\s*(?:[xX✓✔✗✘√vV]|\(\s*[xX]\s*\))\s*$")
+#: On a scan, OCR reads a hand or printed tick in a cell as whatever glyph it resembles ("<", "人",
+#: "J", "/"): in an answer cell, any lone short mark that is not a word or a number is a tick.
+_READ_MARK = re.compile(r"^\s*(?:[^\w\s]{1,2}|[xXvVJLlI人√✓✔✗✘])\s*$")
+#: The same mark read onto the end of the item's line (OCR joined the cell to the text).
+_TRAILING_MARK = re.compile(r"\s(?:[^\w\s()\[\]\"'.,:;]{1,2}|[人√✓✔✗✘])\s*$")
 #: How far (points) a box may sit from its column header's centre.
 COLUMN_SLACK = 28.0
 
@@ -76,7 +81,11 @@ def _answer_word(seg: Seg) -> bool | None:
 def _header_rows(view: DocView, page: int) -> list[tuple[float, list[AnswerColumn]]]:
     """(y, columns) of each row on the page that heads answer columns: at least two answer words,
     one of them positive, and no boxes (a "[X] Yes [ ] No" question is not a header)."""
+    known: list[tuple[float, list[AnswerColumn]]] | None = view.derived.get(("answer_headers", page))
+    if known is not None:
+        return known
     out: list[tuple[float, list[AnswerColumn]]] = []
+    view.derived[("answer_headers", page)] = out
     for row in view.rows(page):
         if any(TICKED_RE.search(s.text) or UNTICKED_RE.search(s.text) for s in row):
             continue
@@ -112,11 +121,15 @@ def _boxes_in_row(view: DocView, page: int, row: Sequence[Seg]) -> list[tuple[fl
     """(x centre, ticked) of every box or mark on the row."""
     content = view.pages[page]
     out: list[tuple[float, bool]] = []
+    scan = content.source == "ocr"
     for seg in row:
         text = seg.text
-        if _LONE_TICK.match(text):
+        if _LONE_TICK.match(text) or (scan and _READ_MARK.match(text)):
             out.append((seg.box.cx, True))
             continue
+        trailing = _TRAILING_MARK.search(text) if scan else None
+        if trailing is not None:  # its place along the line, as for a glyph in the text
+            out.append((seg.box.x0 + seg.box.width * (trailing.start() + len(text)) / 2 / len(text), True))
         for regex, ticked in ((TICKED_RE, True), (UNTICKED_RE, False)):
             for m in regex.finditer(text):
                 share = (m.start() + m.end()) / 2 / max(1, len(text))

@@ -67,10 +67,37 @@ def _split(word: str, vocab: frozenset[str]) -> list[str] | None:
     return best[n]
 
 
+#: Digits the recogniser reads in place of look-alike letters ("NOTIFICATI0N", "SIGNATURE" as "S1GNATURE").
+_DIGIT_LOOKALIKES = ({"0": "o", "1": "l", "5": "s"}, {"0": "o", "1": "i", "5": "s"})
+_ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
+
+
+def _letters_for_digits(token: str, vocab: frozenset[str]) -> str:
+    """Form words misread with a look-alike digit in them ("PM/0rder"), put right; anything else
+    as read."""
+    return _ALNUM_RUN.sub(lambda m: _word_for_digits(m.group(0), vocab), token)
+
+
+def _word_for_digits(core: str, vocab: frozenset[str]) -> str:
+    if len(core) < 4 or core.isdigit() or core.isalpha():
+        return core
+    for table in _DIGIT_LOOKALIKES:
+        fixed = "".join(table.get(ch, ch) for ch in core)
+        if fixed.isalpha() and fixed.lower() in vocab:
+            # the case of the letters around it; a misread first letter of a word is a capital
+            letters = [ch for ch in core if ch.isalpha()]
+            upper = sum(ch.isupper() for ch in letters) * 2 > len(letters)
+            out = [(table[ch].upper() if upper else table[ch]) if ch in table else ch for ch in core]
+            if core[0] in table:
+                out[0] = out[0].upper()
+            return "".join(out)
+    return core
+
+
 def respace(text: str, vocab: frozenset[str] | None = None) -> str:
     """``text`` with the forms' words put apart and broken words put together."""
     vocab = vocabulary() if vocab is None else vocab
-    tokens = text.split()
+    tokens = [_letters_for_digits(t, vocab) for t in text.split()]
     joined: list[str] = []
     for token in tokens:
         if joined:

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from nexa_desktop.domain.verify import OUTLINE, Box, Mark, PageContent, TextLine
 
@@ -27,10 +28,10 @@ _LABEL_WORDS = re.compile(r"[A-Za-z(][A-Za-z '&/()#.-]*")
 _LABEL_TAIL = re.compile(r"^[A-Za-z(][A-Za-z '&/()#.-]{0,40}?:\s*")
 
 SHAPES: dict[str, re.Pattern[str]] = {
-    "lan_id": re.compile(r"^[A-Za-z0-9]{4}\b"),
+    "lan_id": re.compile(r"^[A-Za-z0-9](?: ?[A-Za-z0-9]){3}\b"),  # OCR may split it: "E4W D"
     "date": re.compile(
         r"^(\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}\s+\d{1,2}\s+\d{2,4}"
-        r"|[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}[\s\-/][A-Za-z]{3,9}[\s\-/]\d{2,4})"
+        r"|[A-Za-z]{3,9}\.?\s+\d{1,2}(?:,\s*|\s+)\d{4}|\d{1,2}[\s\-/][A-Za-z]{3,9}[\s\-/]\d{2,4})"
     ),
     "pm": re.compile(r"^(?:PM[-\s]?)?\d{8}\b", re.IGNORECASE),
     "notification": re.compile(r"^\d{9}\b"),
@@ -105,6 +106,10 @@ class ValueResult:
     hit: LabelHit | None = None
     page: int = 0
     snippet: str = ""
+    #: Where the value was looked for (the label and the space its value would fill).
+    region: Box | None = None
+    #: A blank was seen where the value belongs (underscores, an empty rule): strong evidence.
+    blank: bool = False
 
 
 @dataclass(slots=True)
@@ -113,6 +118,8 @@ class DocView:
 
     pages: list[PageContent]
     segs: list[Seg] = field(default_factory=list)
+    #: Per-page results that other readers derive once (answer-table header rows, say).
+    derived: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, pages: Sequence[PageContent]) -> DocView:
@@ -219,10 +226,16 @@ class DocView:
             ("signature", "name", "date", "lan id", "title", "signed")
         )
 
-    def _column_of(self, seg: Seg) -> tuple[float, float]:
+    def column_of(self, seg: Seg) -> tuple[float, float]:
         """The horizontal extent of a label's column in a row of labels (a form grid): from the
         label to the next run on its row, so a value right-aligned in the cell below still counts."""
         b = seg.box
+        cell = _cell_around(self.pages[seg.page], b)
+        if cell is not None:  # a drawn grid: the label's cell is its column
+            return (cell.x0 - 1, cell.x1 + 1)
+        top = _rule_over(self.pages[seg.page], b)
+        if top is not None:  # a scanned grid shows its cells' top edges as rules
+            return (top.x0 - 1, top.x1 + 1)
         right = [
             o.box.x0
             for o in self.segs
@@ -236,7 +249,7 @@ class DocView:
         at the same distance, the one best aligned with it)."""
         out: list[tuple[float, float, Seg]] = []
         b = seg.box
-        cell = self._column_of(seg) if direction == "below" else None
+        cell = self.column_of(seg) if direction == "below" else None
         for other in self.segs:
             if other.page != seg.page or other is seg:
                 continue
@@ -252,10 +265,20 @@ class DocView:
                 continue
             # same distance: first what lies under the label or in its cell, then the best aligned
             aligned = 0 if overlap > 0 or in_cell else 1
-            if direction == "above" and o.y1 <= b.y0 + 2 and b.y0 - o.y1 <= max_gap:
-                out.append((round((b.y0 - o.y1) / 3), aligned - 0.001 * overlap, other))
-            elif direction == "below" and o.y0 >= b.y1 - 2 and o.y0 - b.y1 <= max_gap:
-                out.append((round((o.y0 - b.y1) / 3), aligned - 0.001 * overlap, other))
+            # OCR boxes are padded: a run whose middle is past the label's edge and whose near edge
+            # is past the label's middle is above / below it even when the boxes overlap
+            above = o.y1 <= b.y0 + 2 or (o.cy <= b.y0 and o.y1 < b.cy)
+            below = o.y0 >= b.y1 - 2 or (o.cy >= b.y1 and o.y0 > b.cy)
+            if direction == "above" and above and b.y0 - o.y1 <= max_gap:
+                out.append((max(0.0, b.y0 - o.y1), aligned - 0.001 * overlap, other))
+            elif direction == "below" and below and o.y0 - b.y1 <= max_gap:
+                out.append((max(0.0, o.y0 - b.y1), aligned - 0.001 * overlap, other))
+        if direction != "right" and out:
+            # runs on the same line of text are equally near (scans are a little skewed): among
+            # them, what lies under the label or in its cell first, then the best aligned
+            nearest = min(t[0] for t in out)
+            line = max(3.0, 0.6 * b.height)
+            return [s for _, _, s in sorted(out, key=lambda t: (int((t[0] - nearest) // line), t[1], t[0]))]
         return [s for _, _, s in sorted(out, key=lambda t: (t[0], t[1]))]
 
 
@@ -275,6 +298,8 @@ def _squeezed_hits(seg: Seg, wanted: Sequence[str], excluded: Sequence[str]) -> 
                 s < te and e > ts for ts, te in taken
             ):
                 continue
+            if key[-1].isalpha() and e < len(seg.low) and seg.low[e].isalpha():
+                continue  # the start of a longer word ("order" in "Orders with missing…")
             if any(x in seg.low[max(0, s - 25) : e + 5] for x in excluded):
                 continue
             taken.append((s, e))
@@ -298,6 +323,7 @@ def _raw_after(raw: str, low: str, end: int) -> str:
 
 def leading_value(rest: str) -> str:
     """The value right after a label: up to the next ``Label:`` in the same run."""
+    rest = rest.lstrip(" )]}")  # the rest of a bracketed label: "(Date field verified)"
     if not rest:
         return ""
     cut = _NEXT_LABEL.split(rest, maxsplit=1)[0] if ":" in rest else rest
@@ -385,38 +411,53 @@ def _read_printed_value(view: DocView, hit: LabelHit, shape: str, known_labels: 
         value = _after_label_tail(tail, shape)
         if not value and not _LABEL_WORDS.fullmatch(tail.lstrip("/ ")):
             value = tail  # something else follows the label: judge it as its value
+    zone = value_zone(view, seg)
+    if value.startswith("_"):
+        # a value typed over the underline, read after it ("PM #_ 48427437")
+        over = value.lstrip("_ ")
+        if over and value_has_shape(over, shape) and not over.startswith("_"):
+            value = over
     if value:
         if value.startswith("_") or is_blank_line(value):
-            return ValueResult(True, "", hit, seg.page, snippet)
+            return ValueResult(True, "", hit, seg.page, snippet, seg.box, blank=True)
         if value.endswith(":") or re.match(r"^[A-Za-z][A-Za-z /#&.'-]{0,30}:", value):
-            return ValueResult(True, "", hit, seg.page, snippet)  # the next label follows at once
+            return ValueResult(True, "", hit, seg.page, snippet, zone)  # the next label follows at once
         return ValueResult(True, value if value_has_shape(value, shape) else "", hit, seg.page, snippet)
     # The value sits in another run: beside it (a column to the right), above it (a line over the
     # label) or below it. Take the nearest run in each direction that has the field's shape.
     # "Label:" is followed by its value (beside or under it); a bare label sits under its value.
     directions: tuple[str, ...] = ("right", "below") if hit.colon else ("above", "right", "below")
     blank = ""
+    blank_box: Box | None = None
     if _rule_beside(view, seg):
         blank = "[empty line]"
         directions = tuple(d for d in directions if d != "below")
+    cell = _cell_around(view.pages[seg.page], seg.box)
     for direction in directions:
         near = view.neighbours(seg, direction=direction, max_gap=26.0 if direction == "above" else 16.0)
-        # stamps and watermarks ("FAXED", "COPY") are much taller than form text: look past them
-        near = [o for o in near if o.box.height <= 2.2 * max(seg.box.height, 4.0)]
+        # stamps and watermarks ("FAXED", "COPY") are much taller than form text, and a format hint
+        # ("MM DD YY") is a caption: look past them
+        tallest = 2.2 * max(seg.box.height, 4.0)
+        near = [o for o in near if o.box.height <= tallest and not _FORMAT_HINT.match(o.text)]
         if direction == "below":  # a run level with the label further right is beside it, not under it
             near = [o for o in near if o.box.y0 >= seg.box.y1 - 0.5 or o.box.x0 < seg.box.x1]
+        if cell is not None:  # in a drawn grid the value is in the label's own cell
+            near = [o for o in near if _inside(o.box, cell)]
         if not near:
             continue
         text = near[0].text.strip()
         if is_blank_line(text):
-            blank = blank or text
+            if not blank:
+                blank, blank_box = text, near[0].box
             continue
         if view.is_label_text(near[0], known_labels) or text.endswith(":"):
             continue
+        distinct = shape in _DISTINCT_SHAPES and value_has_shape(text, shape, whole=True)
         if direction == "below" and (
             _FIELD_TEXT.match(text)
             or (
-                abs(near[0].box.x0 - seg.box.x0) < 3
+                not distinct  # a PM number or a date is a value, whatever stands beside it
+                and abs(near[0].box.x0 - seg.box.x0) < 3
                 and view.neighbours(near[0], direction="right")
                 and near[0].box.height <= 1.15 * seg.box.height  # written larger: a cell's value
             )
@@ -425,7 +466,8 @@ def _read_printed_value(view: DocView, hit: LabelHit, shape: str, known_labels: 
         if value_has_shape(text, shape, whole=True):
             return ValueResult(True, text, hit, seg.page, f"{text} / {snippet}")
     if blank:
-        return ValueResult(True, "", hit, seg.page, f"{blank} / {snippet}")
+        region = _union(seg.box, blank_box) if blank_box is not None else zone
+        return ValueResult(True, "", hit, seg.page, f"{blank} / {snippet}", region, blank=True)
     for page_value in view.pages[seg.page].form_values:
         if (
             page_value.kind == "text"
@@ -435,9 +477,54 @@ def _read_printed_value(view: DocView, hit: LabelHit, shape: str, known_labels: 
             return ValueResult(
                 True, page_value.value.strip(), hit, seg.page, f"{page_value.value} / {snippet}"
             )
-    return ValueResult(True, "", hit, seg.page, snippet)
+    # Nothing written where the value goes. When that place is drawn (the label's cell, or the line
+    # the label is the caption of), we saw it empty; otherwise the value may sit where we did not look.
+    line_over = _line_above(view, seg, seg.box.x0 - 12, seg.box.x1 + 12)
+    drawn = (
+        cell is not None
+        or _cell_under_label(view.pages[seg.page], seg) is not None
+        or (line_over is not None and seg.box.y0 - line_over <= 10)
+    )
+    return ValueResult(True, "", hit, seg.page, snippet, zone, blank=drawn)
 
 
+def _union(a: Box, b: Box) -> Box:
+    return Box(min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1))
+
+
+def value_zone(view: DocView, seg: Seg) -> Box:
+    """The label and the space its value fills: its cell when the form is a grid, else the rest of
+    its column on the label's row and a line under it."""
+    b = seg.box
+    page = view.pages[seg.page]
+    cell = _cell_around(page, b)
+    if cell is not None:
+        return _union(b, cell)
+    _left, right = view.column_of(seg)
+    return Box(b.x0 - 2, b.y0 - 2, min(max(right, b.x1 + 40), b.x1 + 220, page.width), b.y1 + 1.5 * b.height)
+
+
+def signature_zone(view: DocView, hit: LabelHit, known_labels: Sequence[str]) -> tuple[Box, bool]:
+    """Where a signature's ink was looked for (label, line and the space on it), and whether a
+    signature line (a rule, underscores or a cell under the label) was seen there."""
+    seg = hit.seg
+    page = view.pages[seg.page]
+    zone = _union(seg.box, _signature_zone(view, seg))
+    cell = _cell_under_label(page, seg)
+    if cell is not None:
+        return _union(zone, cell), True
+    beside = _beside_zone(view, seg, known_labels)
+    line = _line_above(view, seg, zone.x0, zone.x1) is not None
+    line_beside = any(is_rule(m) and _inside(m.box, beside) for m in page.marks) or any(
+        o.page == seg.page and is_blank_line(o.text) and _inside(o.box, beside) for o in view.segs
+    )
+    if line_beside:
+        return _union(seg.box, beside), True
+    return zone, line or is_blank_line(leading_value(hit.rest) or "x")
+
+
+#: A printed format hint under or over a field ("MM DD YY", "(mm/dd/yyyy)"), not a value.
+_FORMAT_HINT = re.compile(r"^\W*(?:mm|dd|yy|yyyy)(?:\W+(?:mm|dd|yy|yyyy))+\W*$", re.IGNORECASE)
 #: A dash or equals sign between a label and its value ("Printed Name - Felix Hollis").
 _SEPARATED = re.compile(r"^\s*[-–—=]\s")
 #: Label words, then a separator (colon, dash, equals sign), then the value.
@@ -583,7 +670,15 @@ def signature_present(view: DocView, hit: LabelHit, known_labels: Sequence[str])
         o.box.x0 >= seg.box.x1 - 2 and _inside(o.box, beside) and is_blank_line(o.text)
         for o in view.segs
         if o.page == seg.page
-    ) or any(is_rule(m) and m.box.x0 >= seg.box.x1 - 2 and _inside(m.box, beside) for m in page.marks)
+    ) or any(
+        # a rule beside the label runs along its baseline; one over the label's top is the line
+        # the signature above was written on
+        is_rule(m) and m.box.x0 >= seg.box.x1 - 2 and _inside(m.box, beside) and m.box.cy >= seg.box.cy
+        for m in page.marks
+    )
+    over = _line_above(view, seg, seg.box.x0, seg.box.x1)
+    if line_beside and over is not None and seg.box.y0 - over <= 8:
+        line_beside = False  # the label is the caption under its own line; beside it is the next cell
     zone = _signature_zone(view, seg)
     for other in [] if line_beside else view.segs:
         if other.page != seg.page or other is seg:
@@ -612,7 +707,10 @@ def signature_present(view: DocView, hit: LabelHit, known_labels: Sequence[str])
         for other in view.segs:
             if other.page == seg.page and other is not seg and _inside(other.box, cell):
                 text = other.text.strip()
-                if not is_blank_line(text) and _SIGNED_TEXT.search(text):
+                if is_blank_line(text) or view.is_label_text(other, known_labels):
+                    continue
+                # whatever is written in a signature cell is a signature ("X I. Thibodeaux")
+                if _SIGNED_TEXT.search(text) or sum(ch.isalpha() for ch in text) >= 3:
                     return True, f"{seg.text} / {text}"
         if page.source != "none" and _marks_in([m for m in page.marks if m.subtype != OUTLINE], cell):
             return True, f"{seg.text} / [drawn or pasted signature]"
@@ -663,6 +761,29 @@ def _line_above(view: DocView, seg: Seg, x0: float, x1: float) -> float | None:
     return max(ys) if ys else None
 
 
+def _cell_around(page: PageContent, b: Box) -> Box | None:
+    """The smallest drawn cell (an outline) holding the text box ``b``, when the form is a grid."""
+    best: Box | None = None
+    for mark in page.marks:
+        m = mark.box
+        holds = m.x0 - 2 <= b.x0 and b.x1 <= m.x1 + 2 and m.y0 - 2 <= b.y0 and b.y1 <= m.y1 + 2
+        smaller = best is None or m.width * m.height < best.width * best.height
+        if mark.subtype == OUTLINE and holds and m.height >= 1.5 * b.height and smaller:
+            best = m
+    return best
+
+
+def _rule_over(page: PageContent, b: Box) -> Box | None:
+    """The shortest rule just over a label that spans it: the top edge of the label's cell."""
+    best: Box | None = None
+    for mark in page.marks:
+        m = mark.box
+        spans = is_rule(mark) and 0 <= b.y0 - m.cy <= 6 and m.x0 - 2 <= b.x0 and b.x1 <= m.x1 + 2
+        if spans and (best is None or m.width < best.width):
+            best = m
+    return best
+
+
 def _cell_under_label(page: PageContent, seg: Seg) -> Box | None:
     """The part of a drawn cell below the label that heads it (label at the cell's top), if any."""
     b = seg.box
@@ -673,7 +794,58 @@ def _cell_under_label(page: PageContent, seg: Seg) -> Box | None:
         fits = mark.subtype == OUTLINE and heads and m.height >= 2.2 * b.height and m.y1 - b.y1 >= 8
         if fits and (best is None or m.width * m.height < best.width * best.height):
             best = m
-    return None if best is None else Box(best.x0, b.y1, best.x1, best.y1)
+    if best is not None:
+        return Box(best.x0, b.y1, best.x1, best.y1)
+    top = _rule_over(page, b)
+    if top is None:
+        return _cell_between_verticals(page, b)
+    # a scanned grid: the cell runs from the rule over the label down to the next rule under it
+    bottoms = [
+        m.box.cy
+        for m in page.marks
+        if is_rule(m)
+        and 8 <= m.box.cy - b.y1 <= 60
+        and min(m.box.x1, top.x1) - max(m.box.x0, top.x0) >= 0.5 * min(m.box.width, top.width)
+    ]
+    if not bottoms:
+        return None  # a line over a caption is a signature line, not the top of a cell
+    bottom = min(bottoms)
+    # a cell has sides: a line over a caption with another line further down is not one
+    sides = [
+        m.box
+        for m in page.marks
+        if _is_vertical_rule(m)
+        and m.box.y0 <= b.y1
+        and m.box.y1 >= bottom - 6
+        and (top.x0 - 6 <= m.box.cx <= b.x0 + 2 or b.x1 - 2 <= m.box.cx <= top.x1 + 6)
+    ]
+    if not sides:
+        return _cell_between_verticals(page, b)
+    return Box(top.x0, b.y1, top.x1, bottom)
+
+
+def _is_vertical_rule(mark: Mark) -> bool:
+    return mark.kind == "ink" and mark.box.width < 2.5 and mark.box.height >= 15
+
+
+def _cell_between_verticals(page: PageContent, b: Box) -> Box | None:
+    """On a scan whose rules are broken up (OCR masks them under the text), a label's cell from the
+    vertical lines that bracket it and run on below it."""
+    left: Box | None = None
+    right: Box | None = None
+    for mark in page.marks:
+        if not _is_vertical_rule(mark):
+            continue
+        v = mark.box
+        if v.y0 > b.y1 or v.y1 < b.y1 + 8:
+            continue  # not a side of the space under the label
+        if v.x1 <= b.x0 + 2 and b.x0 - v.cx <= 20 and (left is None or v.cx > left.cx):
+            left = v
+        elif v.x0 >= b.x1 - 2 and v.cx - b.x1 <= 260 and (right is None or v.cx < right.cx):
+            right = v
+    if left is None or right is None:
+        return None
+    return Box(left.cx, b.y1, right.cx, min(left.y1, right.y1))
 
 
 def _beside_zone(view: DocView, seg: Seg, known_labels: Sequence[str]) -> Box:
@@ -696,7 +868,8 @@ def _rule_beside(view: DocView, seg: Seg) -> bool:
     b = seg.box
     for mark in view.pages[seg.page].marks:
         m = mark.box
-        if is_rule(mark) and 0 <= m.x0 - b.x1 <= 40 and b.y0 <= m.cy <= b.y1 + 5:
+        # along the label's baseline: a rule level with its top half is a cell edge (a skewed scan)
+        if is_rule(mark) and 0 <= m.x0 - b.x1 <= 40 and b.cy <= m.cy <= b.y1 + 5:
             written = any(
                 o.page == seg.page
                 and o is not seg
@@ -759,9 +932,12 @@ def _box_ticked(page: PageContent, square: Mark, segs: Sequence[Box]) -> bool:
         if mark is square or mark.kind == "image":
             continue
         m = mark.box
-        inside = m.x0 >= s.x0 - 1.5 and m.x1 <= s.x1 + 1.5 and m.y0 >= s.y0 - 1.5 and m.y1 <= s.y1 + 1.5
-        if inside and m.width >= 2 and m.height >= 2:
-            return True  # a stroke drawn in the box (a tick or a cross)
+        if m.width < 2 or m.height < 2 or m.width > 2.2 * s.width or m.height > 2.2 * s.height:
+            continue
+        ix = min(m.x1, s.x1 + 1.5) - max(m.x0, s.x0 - 1.5)
+        iy = min(m.y1, s.y1 + 1.5) - max(m.y0, s.y0 - 1.5)
+        if ix > 0 and iy > 0 and ix * iy >= 0.5 * m.width * m.height:
+            return True  # a stroke drawn in the box (a tick or a cross, which may overshoot it)
     return any(_inside(box, s) for box in segs)
 
 

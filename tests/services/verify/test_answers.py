@@ -70,3 +70,26 @@ def test_ticks_are_read_by_their_column(verifier: Verifier, tmp_path: Path, glyp
     unchecked = sorted(f.field or "" for f in report.findings if f.code == "SAFETY_ITEM_UNCHECKED")
     assert report.pages[0].doc_type == "ccsc"
     assert unchecked == ["OH-13", "OH-14"], [(f.code, f.field) for f in report.findings]
+
+
+def test_on_a_scan_a_tick_read_as_another_glyph_still_ticks_its_cell() -> None:
+    from nexa_desktop.domain.verify import Box, PageContent, TextLine
+    from nexa_desktop.services.verify.answers import row_answer
+    from nexa_desktop.services.verify.reading import DocView
+
+    def line(text: str, x: float, y: float, w: float) -> TextLine:
+        return TextLine(text, Box(x, y, x + w, y + 11))
+
+    lines = [
+        line("OH OVERHEAD", 37.6, 141.0, 76),
+        line("Check", 547.1, 140.6, 24),
+        line("*24 No vegetation within 18 in of primary", 37.6, 512.4, 147),
+        line("<", 554.2, 510.4, 10),
+        line("*25 HFTD/SRA: 4 ft clearance vegetation to primary", 37.6, 528.3, 190),
+        # OCR joined the tick to the item's line, which runs on into the Check column
+        line("*13 Conductor clearance to ground per GO 95 <", 37.6, 560.0, 527),
+    ]
+    page = PageContent("s.pdf", 1, 612, 792, lines=lines, source="ocr", text_layer=False)
+    view = DocView.of([page])
+    rows = [r for r in view.rows(0) if r[0].text.startswith("*")]
+    assert [row_answer(view, 0, r) for r in rows] == [True, False, True]

@@ -33,3 +33,21 @@ def test_vocabulary_comes_from_the_shipped_rules() -> None:
     words = vocabulary()
     assert {"notification", "signature", "completed", "foreman"} <= words
     assert all(w.isalpha() and w == w.lower() for w in words)
+
+
+@pytest.mark.parametrize(
+    ("read", "expected"),
+    [
+        ("NOTIFICATI0N: 162128851", "NOTIFICATION: 162128851"),
+        ("S1GNATURE", "SIGNATURE"),
+        ("C0MPLETED", "COMPLETED"),
+        ("PM/0rder # 49848497", "PM/Order # 49848497"),
+    ],
+)
+def test_look_alike_digits_in_form_words_are_read_as_letters(read: str, expected: str) -> None:
+    assert respace(read) == expected
+
+
+@pytest.mark.parametrize("text", ["PM-31257346", "E4WD", "T1-ACC", "B0LT 5"])
+def test_codes_with_digits_are_left_alone(text: str) -> None:
+    assert respace(text) == text
