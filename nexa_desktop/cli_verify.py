@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -127,13 +128,15 @@ def _record(report: Report) -> None:
 
 
 _VERDICT_STYLE = {"pass": "bold green", "review": "bold yellow", "fail": "bold red"}
+#: A finding's confidence is printed only below this (a sure finding needs no "100% sure").
+_SHOW_SURE_BELOW = 0.9
 
 
 def _print_report(console: Console, report: Report) -> None:
     verdict = report.verdict.value
     inferred = " (inferred)" if report.work_type_inferred else ""
     console.print(
-        f"[{_VERDICT_STYLE[verdict]}]{verdict.upper()}[/] {report.package}: "
+        f"[{_VERDICT_STYLE[verdict]}]{verdict.upper()}[/] {escape(report.package)}: "
         f"{len(report.pages)} pages, {len(report.documents)} documents, "
         f"work type {report.work_type}{inferred}, "
         f"PM {report.pm_number or '?'}, notification {report.notification_number or '?'}"
@@ -144,16 +147,22 @@ def _print_report(console: Console, report: Report) -> None:
             table.add_column(column, overflow="fold")
         for f in report.findings:
             pages = ", ".join(f"{r.file} p.{r.page}" for r in f.pages)
+            sure = f" ({f.confidence:.0%} sure)" if f.confidence < _SHOW_SURE_BELOW else ""
             table.add_row(
                 "✖" if f.severity == "error" else "!",
                 f.code,
                 DOC_TYPE_TITLES.get(f.doc_type or "", ""),
                 f.field or "",
-                pages,
-                f.message,
+                escape(pages),
+                escape(f.message) + sure,
             )
         console.print(table)
-    review = report.needs_review
+    review = report.review
     if review:
-        pages_text = ", ".join(f"{p.file} p.{p.page} ({p.doc_type}?)" for p in review)
-        console.print(f"[yellow]Needs review (unsure of the type):[/] {pages_text}")
+        count = len(review)
+        console.print(
+            f"[yellow]Needs review: {count} page{'s' if count != 1 else ''} to look at by eye[/]"
+            " (not counted in the verdict)"
+        )
+        for item in review:
+            console.print(f"  {escape(item.page.file)} p.{item.page.page}: {escape(item.reason)}")

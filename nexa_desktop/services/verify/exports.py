@@ -2,6 +2,10 @@
 
 All text that came out of a package (messages quote it, snippets are it) is untrusted: it is
 escaped for HTML and for reportlab's paragraph markup, and stripped of control characters.
+
+Besides the findings (each with how sure its check is), the HTML and PDF list the pages a person
+should look at and why (``Report.review``), and the findings withheld from the verdict for weak
+evidence, marked "needs review".
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from nexa_desktop.domain.verify import (
     PageLabel,
     PageRef,
     Report,
+    ReviewItem,
     Severity,
     Verdict,
 )
@@ -90,7 +95,7 @@ def _sorted_findings(report: Report) -> list[Finding]:
 def _summary(report: Report) -> str:
     errors = sum(1 for f in report.findings if f.severity == Severity.ERROR)
     warnings = len(report.findings) - errors
-    review = len(report.needs_review)
+    review = len(report.review)
     parts = [_count(errors, "error"), _count(warnings, "warning")]
     if review:
         parts.append(_count(review, "page") + " to review")
@@ -104,7 +109,26 @@ def _count(n: int, noun: str) -> str:
 
 
 def _review_hint(report: Report) -> str:
-    return f"Highlighted pages are below {report.review_threshold:.0%} confidence: check their type by eye."
+    return (
+        "Highlighted pages are on the review list: their type is below "
+        f"{report.review_threshold:.0%} confidence, or a check found only weak evidence."
+    )
+
+
+_REVIEW_INTRO = (
+    "Look at these pages by eye. A page type NEXA is unsure of, or a problem it saw only weak "
+    "evidence of, is listed here rather than counted in the verdict."
+)
+_WITHHELD_INTRO = "Possible problems seen with too little evidence to count (not in the verdict):"
+
+
+def _sure(confidence: float) -> str:
+    return f"{confidence:.0%}"
+
+
+def _review_rows(report: Report) -> list[tuple[ReviewItem, str]]:
+    """Each page to review and its reasons, one per line."""
+    return [(item, item.reason.replace("; ", "\n")) for item in report.review]
 
 
 def _facts(report: Report) -> list[tuple[str, str]]:
@@ -211,7 +235,7 @@ def render_html(report: Report) -> str:
     if findings:
         out.append(
             _html_table(
-                ("Severity", "Code", "Document", "Field", "Pages", "Message", "Evidence"),
+                ("Severity", "Code", "Document", "Field", "Pages", "Message", "Sure", "Evidence"),
                 (
                     (
                         f"finding sev-{_h(f.severity)}",
@@ -222,6 +246,7 @@ def render_html(report: Report) -> str:
                             _h(f.field or ""),
                             _h(pages_text(f.pages)),
                             _h(f.message),
+                            _h(_sure(f.confidence)),
                             _h(_evidence_text(f)),
                         ],
                     )
@@ -231,6 +256,7 @@ def render_html(report: Report) -> str:
         )
     else:
         out.append('<p class="muted">No findings.</p>')
+    out += _html_review(report)
     if report.file_problems:
         out.append("<h2>File problems</h2>")
         out.append(
@@ -250,14 +276,15 @@ def render_html(report: Report) -> str:
         )
     )
     out.append("<h2>Pages</h2>")
-    if report.needs_review:
+    to_review = _review_pages(report)
+    if report.review:
         out.append(f'<p class="muted">{_h(_review_hint(report))}</p>')
     out.append(
         _html_table(
             ("File", "Page", "Type", "Confidence", "Note"),
             (
                 (
-                    "needs-review" if _needs_review(report, p) else "",
+                    "needs-review" if p.ref in to_review else "",
                     [
                         _h(p.file),
                         _h(p.page),
@@ -274,12 +301,53 @@ def render_html(report: Report) -> str:
     return "\n".join(out)
 
 
+def _html_review(report: Report) -> list[str]:
+    """The "Needs review" section: pages to look at and why, then the withheld findings."""
+    if not report.review and not report.withheld:
+        return []
+    out = ["<h2>Needs review</h2>", f'<p class="muted">{_h(_REVIEW_INTRO)}</p>']
+    if report.review:
+        out.append(
+            _html_table(
+                ("File", "Page", "Why"),
+                (
+                    ("review-item", [_h(item.page.file), _h(item.page.page), _h(why)])
+                    for item, why in _review_rows(report)
+                ),
+            )
+        )
+    if report.withheld:
+        out.append(f"<p>{_h(_WITHHELD_INTRO)}</p>")
+        out.append(
+            _html_table(
+                ("Status", "Code", "Document", "Field", "Pages", "Message", "Sure", "Evidence"),
+                (
+                    (
+                        "withheld",
+                        [
+                            '<span class="sev-warning">NEEDS REVIEW</span>',
+                            f'<span class="code">{_h(f.code)}</span>',
+                            _h(doc_title(f.doc_type)),
+                            _h(f.field or ""),
+                            _h(pages_text(f.pages)),
+                            _h(f.message),
+                            _h(_sure(f.confidence)),
+                            _h(_evidence_text(f)),
+                        ],
+                    )
+                    for f in report.withheld
+                ),
+            )
+        )
+    return out
+
+
 def _range(start: int, end: int) -> str:
     return str(start) if start == end else f"{start}–{end}"
 
 
-def _needs_review(report: Report, page: PageLabel) -> bool:
-    return page.confidence < report.review_threshold
+def _review_pages(report: Report) -> set[PageRef]:
+    return {item.page for item in report.review}
 
 
 def _page_note(report: Report, page: PageLabel) -> str:
@@ -289,11 +357,15 @@ def _page_note(report: Report, page: PageLabel) -> str:
         parts.append("read by OCR")
     elif page.source == "none":
         parts.append("no readable text")
-    if _needs_review(report, page):
+    if page.turn:
+        parts.append(f"shown turned {page.turn}° to read it upright")
+    if page.confidence < report.review_threshold:
         if page.alternative:
             parts.append(f"or {doc_title(page.alternative)}?")
         if page.reason:
             parts.append(page.reason)
+    if any(page.ref in f.pages for f in report.withheld):
+        parts.append("weak evidence: see Needs review")
     return "; ".join(parts)
 
 
@@ -314,6 +386,10 @@ def standard_font_text(text: str) -> str:
     quotes them), anything else outside Windows-1252 as "?" rather than a black box."""
     text = text.translate(_BOX_GLYPHS)
     return text.encode("cp1252", "replace").decode("cp1252")
+
+
+_PDF_FINDING_HEADERS = ("Severity", "Code", "Document", "Field", "Pages", "Message", "Sure", "Evidence")
+_PDF_FINDING_WIDTHS = (0.7, 1.6, 1.0, 0.75, 0.95, 2.6, 0.45, 1.95)
 
 
 def _write_pdf(report: Report, path: Path) -> None:
@@ -397,19 +473,49 @@ def _write_pdf(report: Report, path: Path) -> None:
                 para(f.field or ""),
                 para(pages_text(f.pages)),
                 para(f.message),
+                para(_sure(f.confidence)),
                 para(_evidence_text(f)),
             ]
             for f in findings
         ]
-        story.append(
-            table(
-                ("Severity", "Code", "Document", "Field", "Pages", "Message", "Evidence"),
-                rows,
-                (0.7, 1.65, 1.15, 0.85, 1.05, 2.6, 2.0),
-            )
-        )
+        story.append(table(_PDF_FINDING_HEADERS, rows, _PDF_FINDING_WIDTHS))
     else:
         story.append(para("No findings."))
+
+    if report.review or report.withheld:
+        story.append(para("Needs review", heading))
+        story.append(para(_REVIEW_INTRO))
+        story.append(Spacer(1, 4))
+    if report.review:
+        story.append(
+            table(
+                ("File", "Page", "Why"),
+                [
+                    [para(item.page.file), para(item.page.page), para(why)]
+                    for item, why in _review_rows(report)
+                ],
+                (3.0, 0.6, 6.4),
+            )
+        )
+    if report.withheld:
+        review_style = ParagraphStyle("review", parent=cell_bold, textColor=colors.HexColor("#b26a00"))
+        story.append(Spacer(1, 6))
+        story.append(para(_WITHHELD_INTRO))
+        story.append(Spacer(1, 4))
+        withheld_rows = [
+            [
+                para("NEEDS REVIEW", review_style),
+                para(f.code),
+                para(doc_title(f.doc_type)),
+                para(f.field or ""),
+                para(pages_text(f.pages)),
+                para(f.message),
+                para(_sure(f.confidence)),
+                para(_evidence_text(f)),
+            ]
+            for f in report.withheld
+        ]
+        story.append(table(("Status", *_PDF_FINDING_HEADERS[1:]), withheld_rows, _PDF_FINDING_WIDTHS))
 
     if report.file_problems:
         story.append(para("File problems", heading))
@@ -434,7 +540,7 @@ def _write_pdf(report: Report, path: Path) -> None:
     )
 
     story.append(para("Pages", heading))
-    if report.needs_review:
+    if report.review:
         story.append(para(_review_hint(report)))
     page_rows = [
         [
@@ -447,10 +553,11 @@ def _write_pdf(report: Report, path: Path) -> None:
         for p in report.pages
     ]
     pages_table = table(("File", "Page", "Type", "Confidence", "Note"), page_rows, (3.0, 0.6, 2.4, 0.9, 3.1))
+    to_review = _review_pages(report)
     review_rows = [
         ("BACKGROUND", (0, i), (-1, i), colors.HexColor("#fff4c2"))
         for i, p in enumerate(report.pages, start=1)
-        if _needs_review(report, p)
+        if p.ref in to_review
     ]
     if review_rows:
         pages_table.setStyle(TableStyle(review_rows))

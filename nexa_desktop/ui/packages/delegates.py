@@ -1,6 +1,7 @@
-"""Paints one page card of the strip: thumbnail (or a placeholder while it renders), the page's
-type and confidence, a red/amber badge for findings, and a "Needs review" chip. Pages of one
-document share a background band; a new document starts after a small gap."""
+"""Paints one page card of the strip: thumbnail (upright; or a placeholder while it renders), the
+page's type and confidence, a red/amber badge for findings, and a "Needs review" chip (an unsure
+type, or a finding too weakly evidenced to count). Pages of one document share a background band;
+a new document starts after a small gap."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QS
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from nexa_desktop.ui.packages.models import SEVERITY_COLORS, PageRoles
+from nexa_desktop.ui.packages.models import REVIEW_COLOR, SEVERITY_COLORS, PageRoles
 
 THUMB_WIDTH = 124
 THUMB_HEIGHT = 160  # a letter page at THUMB_WIDTH; landscape sheets sit centred in the box
@@ -16,7 +17,6 @@ DOC_GAP = 12
 _PAD = 7
 _TEXT_LINES = 3  # the type (up to two lines), then page and confidence
 DOC_BANDS = ("#dde5ec", "#c9d5df")  # alternate per document
-REVIEW_COLOR = "#b26a00"
 CORRECTED_COLOR = "#1565c0"
 
 
@@ -167,7 +167,8 @@ class PageCardDelegate(QStyledItemDelegate):
                 str(index.data(PageRoles.CAPTION) or ""), Qt.TextElideMode.ElideRight, width - percent_w
             ),
         )
-        painter.setPen(QColor(REVIEW_COLOR if needs_review else "#37474f"))
+        type_unsure = bool(index.data(PageRoles.TYPE_UNSURE))  # weak evidence leaves the type's percent grey
+        painter.setPen(QColor(REVIEW_COLOR if type_unsure else "#37474f"))
         painter.drawText(
             QRect(box.left(), y, width, line),
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,

@@ -1,7 +1,9 @@
 """Qt models over a verification report: the page strip (one row per page) and the findings table.
 
 Pages stream in while the package is read (:meth:`PageStripModel.add_page` inserts one row); the
-final report and every re-check merge into the rows in place, so views never reset mid-run.
+final report and every re-check merge into the rows in place, so views never reset mid-run. The
+strip also keeps the report's review list (pages a person should look at, and why) and the findings
+withheld from the verdict for weak evidence.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from nexa_desktop.domain.verify import (
     PageLabel,
     PageRef,
     Report,
+    ReviewItem,
     Severity,
 )
 from nexa_desktop.ui.packages.thumbnails import ImageKey, PageImages
@@ -52,6 +55,9 @@ CODE_TITLES: dict[str, str] = {
 }
 SEVERITY_COLORS = {Severity.ERROR.value: "#c62828", Severity.WARNING.value: "#b26a00"}
 SEVERITY_TITLES = {Severity.ERROR.value: "Error", Severity.WARNING.value: "Warning"}
+#: A finding's confidence is shown beside it only below this: sure findings stay uncluttered.
+CONFIDENCE_SHOWN_BELOW = 0.9
+REVIEW_COLOR = "#b26a00"
 
 
 def doc_title(doc_type: str | None) -> str:
@@ -66,6 +72,20 @@ def code_title(code: str) -> str:
 
 def field_title(field: str | None) -> str:
     return field.replace("_", " ") if field else ""
+
+
+def sure_text(confidence: float) -> str:
+    """``72% sure`` for a finding the check is not sure of, else "" (see CONFIDENCE_SHOWN_BELOW)."""
+    return f"{confidence:.0%} sure" if confidence < CONFIDENCE_SHOWN_BELOW else ""
+
+
+def review_items(report: Report, corrected: Iterable[PageRef] = ()) -> list[ReviewItem]:
+    """``report.review`` less "type unsure" for pages whose type the user set (they are sure now)."""
+    fixed = set(corrected)
+    if not fixed:
+        return report.review
+    pages = [replace(p, confidence=1.0) if p.ref in fixed else p for p in report.pages]
+    return replace(report, pages=pages).review
 
 
 def pages_text(refs: Sequence[PageRef], *, several_files: bool) -> str:
@@ -131,6 +151,11 @@ class PageRoles(IntEnum):
     CORRECTED = Qt.ItemDataRole.UserRole + 13  # the user set this page's type
     THUMBNAIL_FAILED = Qt.ItemDataRole.UserRole + 14
     CAPTION = Qt.ItemDataRole.UserRole + 15  # "p. 3", or "p. 3 · crew.pdf" when there are several files
+    REVIEW_REASON = Qt.ItemDataRole.UserRole + 16  # why the page is on the review list, or ""
+    TURN = Qt.ItemDataRole.UserRole + 17  # clockwise turn that shows the page upright
+    TYPE_UNSURE = (
+        Qt.ItemDataRole.UserRole + 18
+    )  # the page's type is below the review threshold (not set by you)
 
 
 def documents_of(labels: Sequence[PageLabel]) -> list[Document]:
@@ -164,6 +189,10 @@ class PageStripModel(QAbstractListModel):
         self._documents: list[Document] | None = None  # None: derive from the labels
         self._doc_of: dict[PageRef, int] = {}
         self._findings: dict[PageRef, list[Finding]] = {}
+        self._withheld: dict[PageRef, list[Finding]] = {}
+        self._report: Report | None = None
+        self._review: list[ReviewItem] = []
+        self._reasons: dict[PageRef, str] = {}
         self._corrected: set[PageRef] = set()
         images.imageReady.connect(self._image_ready)
 
@@ -182,6 +211,10 @@ class PageStripModel(QAbstractListModel):
         self._documents = None
         self._doc_of = {}
         self._findings = {}
+        self._withheld = {}
+        self._report = None
+        self._review = []
+        self._reasons = {}
         self._corrected = set()
 
     def add_page(self, label: PageLabel) -> None:
@@ -210,6 +243,12 @@ class PageStripModel(QAbstractListModel):
         for finding in report.findings:
             for ref in finding.pages:
                 self._findings.setdefault(ref, []).append(finding)
+        self._withheld = {}
+        for finding in report.withheld:
+            for ref in finding.pages:
+                self._withheld.setdefault(ref, []).append(finding)
+        self._report = report
+        self._refresh_review()
         wanted = [p.ref for p in report.pages]
         if [label.ref for label in self._labels] != wanted:
             self._merge_rows(report.pages)
@@ -230,6 +269,7 @@ class PageStripModel(QAbstractListModel):
             self._corrected.add(ref)
         else:
             self._corrected.discard(ref)
+        self._refresh_review()
         self._documents = None
         self._refresh_documents()
         self._changed(0, len(self._labels) - 1)
@@ -254,6 +294,17 @@ class PageStripModel(QAbstractListModel):
 
     def findings_on(self, ref: PageRef) -> list[Finding]:
         return list(self._findings.get(ref, []))
+
+    def withheld_on(self, ref: PageRef) -> list[Finding]:
+        """Findings on ``ref`` too weakly evidenced to count: the page is on the review list instead."""
+        return list(self._withheld.get(ref, []))
+
+    def review_items(self) -> list[ReviewItem]:
+        """The pages a person should look at, with why (the report's list, less corrected types)."""
+        return list(self._review)
+
+    def review_reason(self, ref: PageRef) -> str:
+        return self._reasons.get(ref, "")
 
     def document_count(self) -> int:
         return len(set(self._doc_of.values()))
@@ -288,15 +339,21 @@ class PageStripModel(QAbstractListModel):
         if role == PageRoles.CONFIDENCE:
             return float(label.confidence)
         if role == PageRoles.NEEDS_REVIEW:
-            return ref not in self._corrected and label.confidence < self.review_threshold
+            return ref in self._withheld or self._type_unsure(label)
+        if role == PageRoles.REVIEW_REASON:
+            return self._reasons.get(ref, "")
+        if role == PageRoles.TURN:
+            return label.turn
+        if role == PageRoles.TYPE_UNSURE:
+            return self._type_unsure(label)
         if role == PageRoles.SEVERITY:
             return self._severity(ref)
         if role == PageRoles.FINDING_COUNT:
             return len(self._findings.get(ref, []))
         if role in (PageRoles.THUMBNAIL, Qt.ItemDataRole.DecorationRole):
-            return self.images.image(self._thumb_key(ref))
+            return self.images.image(self._thumb_key(label))
         if role == PageRoles.THUMBNAIL_FAILED:
-            return self.images.failed(self._thumb_key(ref))
+            return self.images.failed(self._thumb_key(label))
         if role == PageRoles.DOC_INDEX:
             return self._doc_of.get(ref, 0)
         if role == PageRoles.DOC_START:
@@ -312,8 +369,15 @@ class PageStripModel(QAbstractListModel):
 
     # -- internals -------------------------------------------------------------------------------
 
-    def _thumb_key(self, ref: PageRef) -> ImageKey:
-        return ImageKey(self.path_of(ref), ref.page, self.thumb_width)
+    def _thumb_key(self, label: PageLabel) -> ImageKey:
+        return ImageKey(self.path_of(label.ref), label.page, self.thumb_width, turn=label.turn)
+
+    def _type_unsure(self, label: PageLabel) -> bool:
+        return label.ref not in self._corrected and label.confidence < self.review_threshold
+
+    def _refresh_review(self) -> None:
+        self._review = review_items(self._report, self._corrected) if self._report is not None else []
+        self._reasons = {item.page: item.reason for item in self._review}
 
     def _severity(self, ref: PageRef) -> str:
         severities = {f.severity for f in self._findings.get(ref, [])}
@@ -337,7 +401,14 @@ class PageStripModel(QAbstractListModel):
         elif label.source == "none":
             parts.append("no readable text")
         for finding in self._findings.get(label.ref, []):
-            parts.append(f"{SEVERITY_TITLES.get(finding.severity, finding.severity)}: {finding.message}")
+            sure = sure_text(finding.confidence)
+            parts.append(
+                f"{SEVERITY_TITLES.get(finding.severity, finding.severity)}: {finding.message}"
+                + (f" ({sure})" if sure else "")
+            )
+        reason = self._reasons.get(label.ref)
+        if reason:
+            parts.append(f"Needs review: {reason}")
         return "\n".join([parts[0], "; ".join(parts[1:3]), *parts[3:]])
 
     def _merge_rows(self, pages: Sequence[PageLabel]) -> None:
@@ -395,10 +466,10 @@ class PageStripModel(QAbstractListModel):
         self.dataChanged.emit(self.index(first, 0), self.index(last, 0))
 
     def _image_ready(self, key: ImageKey) -> None:
-        if key.width != self.thumb_width or key.highlights:
+        if key.width != self.thumb_width or key.highlights or key.regions:
             return
         for row, label in enumerate(self._labels):
-            if label.page == key.page and self.path_of(label.ref) == key.path:
+            if label.page == key.page and label.turn == key.turn and self.path_of(label.ref) == key.path:
                 idx = self.index(row, 0)
                 self.dataChanged.emit(
                     idx,
@@ -465,13 +536,14 @@ class FindingsModel(RowsTableModel[Finding]):
 
     def cell(self, f: Finding, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
+            sure = sure_text(f.confidence)
             return (
                 SEVERITY_TITLES.get(f.severity, f.severity),
                 code_title(f.code),
                 doc_title(f.doc_type),
                 field_title(f.field),
                 pages_text(f.pages, several_files=False),
-                f.message,
+                f"{f.message} · {sure}" if sure else f.message,
             )[column]
         if role == FINDING_ROLE:
             return f
@@ -484,6 +556,7 @@ class FindingsModel(RowsTableModel[Finding]):
             if f.pages and self._several_files:
                 lines.append("In " + pages_text(f.pages, several_files=True))
             lines += [f"{e.page.file} p. {e.page.page}: “{e.snippet}”" for e in f.evidence]
+            lines.append(f"How sure the check is: {f.confidence:.0%}")
             return "\n".join(lines)
         if role == Qt.ItemDataRole.AccessibleTextRole and column == 0:
             return f"{SEVERITY_TITLES.get(f.severity, f.severity)}: {code_title(f.code)}"

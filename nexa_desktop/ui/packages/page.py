@@ -64,6 +64,7 @@ from nexa_desktop.domain.verify import (
     PageLabel,
     PageRef,
     Report,
+    ReviewItem,
     Severity,
     Verdict,
 )
@@ -95,6 +96,7 @@ from nexa_desktop.ui.packages.models import (
     resolve_page_file,
 )
 from nexa_desktop.ui.packages.preview import PagePreview
+from nexa_desktop.ui.packages.review import ReviewPanel
 from nexa_desktop.ui.packages.thumbnails import PageImages
 from nexa_desktop.ui.tables import RowsTableModel
 
@@ -750,6 +752,8 @@ class PackagesPage(QWidget):
         self.findings_view.selectionModel().currentRowChanged.connect(self._finding_current_changed)
 
         self.findings_title = QLabel("<b>Findings</b>")
+        self.review_panel = ReviewPanel()
+        self.review_panel.itemChosen.connect(self._review_chosen)
         self.preview = PagePreview(self.images)
         self.preview.typeChosen.connect(self.correct_page)
 
@@ -793,6 +797,7 @@ class PackagesPage(QWidget):
         left_layout.addWidget(self.strip)
         left_layout.addWidget(self.findings_title)
         left_layout.addWidget(self.findings_view, 1)
+        left_layout.addWidget(self.review_panel)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.preview)
@@ -993,6 +998,7 @@ class PackagesPage(QWidget):
         self.images.clear()
         self.strip_model.clear(str(path))
         self.findings_model.set_findings([])
+        self.review_panel.set_items([])
         self.preview.clear("Pages appear here as they are read.")
         self._set_summary(None, f"<b>Checking {html.escape(path.name)}…</b>")
         self.problems_label.setVisible(False)
@@ -1026,6 +1032,9 @@ class PackagesPage(QWidget):
                 self._recheck()
         self.strip_model.apply_report(report, corrected=self._overrides.keys())
         self.findings_model.set_findings(report.findings, [p.ref for p in report.pages])
+        self.review_panel.set_items(
+            self.strip_model.review_items(), several_files=len({p.file for p in report.pages}) > 1
+        )
         self._show_verdict(report)
         self._update_review_check()
         current = self.strip.currentIndex()
@@ -1043,7 +1052,7 @@ class PackagesPage(QWidget):
             if report.findings
             else "nothing found that would get it rejected"
         )
-        review = len(report.needs_review) - sum(1 for p in report.needs_review if p.ref in self._overrides)
+        review = len(self.strip_model.review_items())  # unsure types not set by the user, weak evidence
         work_type = _WORK_TYPE_TITLES.get(report.work_type, report.work_type.replace("_", " "))
         if report.work_type_inferred:
             work_type += " (inferred)"
@@ -1183,6 +1192,7 @@ class PackagesPage(QWidget):
         finding = current.data(FINDING_ROLE)
         if not isinstance(finding, Finding):
             return
+        self.review_panel.clear_selection()
         if not finding.pages:
             self.preview.clear(f"{finding.message}\n\nThis is about the package as a whole, not one page.")
             return
@@ -1208,7 +1218,26 @@ class PackagesPage(QWidget):
             self.strip_model.findings_on(label.ref),
             focus,
             editable=self.report is not None and self._run is None,
+            withheld=self.strip_model.withheld_on(label.ref),
+            review=self.strip_model.review_reason(label.ref),
         )
+
+    def _review_chosen(self, item: ReviewItem) -> None:
+        """A page of the review list: show it, its weak finding (if any) in focus."""
+        row = self.strip_model.row_of(item.page)
+        if row is None:
+            return
+        self._syncing = True
+        try:
+            self.findings_view.clearSelection()
+            self.findings_view.setCurrentIndex(QModelIndex())
+            if not self.select_page(item.page):
+                self.set_review_only(False)
+                self.select_page(item.page)
+        finally:
+            self._syncing = False
+        withheld = self.strip_model.withheld_on(item.page)
+        self._show_preview(self.strip_model.label(row), withheld[0] if withheld else None)
 
     # -- corrections ----------------------------------------------------------------------------------
 

@@ -1,9 +1,15 @@
-"""The large view of one page: the page fitted to the panel's width with the finding's evidence
-highlighted, the findings on that page in words, and a combo to correct the page's type."""
+"""The large view of one page: the page upright and fitted to the panel's width with the finding's
+evidence highlighted, the findings on that page in words (with how sure each check is, when it is
+not), why the page is on the review list, and a combo to correct the page's type.
+
+Evidence that names a region (a box in upright page points) is drawn as that region, the finding in
+focus strongly and the page's other findings faintly; evidence without one falls back to searching
+its snippet in the page's text layer."""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QPixmap, QResizeEvent, QWheelEvent
@@ -20,12 +26,47 @@ from PySide6.QtWidgets import (
 )
 
 from nexa_desktop.domain.verify import DOC_TYPE_TITLES, DOC_TYPES, Finding, PageLabel, PageRef
-from nexa_desktop.ui.packages.models import SEVERITY_COLORS, code_title, doc_title
-from nexa_desktop.ui.packages.thumbnails import HIGHLIGHT_AT, ImageKey, PageImages
+from nexa_desktop.ui.packages.models import REVIEW_COLOR, SEVERITY_COLORS, code_title, doc_title, sure_text
+from nexa_desktop.ui.packages.thumbnails import HIGHLIGHT_AT, HIGHLIGHT_RECT, ImageKey, PageImages, Region
 
 _WIDTH_STEP = 40
 _MAX_WIDTH = 3200
 _ZOOM_STEP = 1.25
+
+
+def evidence_marks(
+    ref: PageRef, findings: Sequence[Finding], focus: Finding | None
+) -> tuple[tuple[Region, ...], tuple[str, ...]]:
+    """What to highlight on page ``ref``: the regions of the findings' evidence (the focus's strong,
+    the others' faint; all strong when nothing is in focus), and the snippets of the evidence that
+    names no region (searched in the page's text), for the focus only when there is one."""
+    regions: list[Region] = []
+    for finding in findings:
+        strong = focus is None or finding is focus
+        for e in finding.evidence:
+            if e.page == ref and e.box is not None and Region(e.box, strong) not in regions:
+                regions.append(Region(e.box, strong))
+    regions.sort(key=lambda r: r.strong)  # faint ones first; the view scrolls to the first strong one
+    searched = [focus] if focus is not None else list(findings)
+    snippets = [
+        e.snippet
+        for f in searched
+        for e in f.evidence
+        if e.page == ref and e.box is None and e.snippet.strip()
+    ]
+    return tuple(regions), tuple(snippets)
+
+
+def _quotes(snippets: Sequence[str]) -> str:
+    """The first two snippets, quoted in monospace under their finding."""
+    return "".join(
+        f"<div style='margin-left:10px; color:#37474f; font-family:monospace'>“{html.escape(s)}”</div>"
+        for s in snippets[:2]
+    )
+
+
+def _holds(findings: Sequence[Finding], finding: Finding | None) -> bool:
+    return finding is not None and any(f is finding for f in findings)
 
 
 class PagePreview(QWidget):
@@ -40,6 +81,9 @@ class PagePreview(QWidget):
         self.ref: PageRef | None = None
         self.path = ""
         self._highlights: tuple[str, ...] = ()
+        self._regions: tuple[Region, ...] = ()
+        self._turn = 0
+        self._findings_html = ""
         self._key: ImageKey | None = None
         self._zoom = 1.0  # 1.0: the page fills the panel's width
 
@@ -143,8 +187,12 @@ class PagePreview(QWidget):
         focus: Finding | None = None,
         *,
         editable: bool = True,
+        withheld: Sequence[Finding] = (),
+        review: str = "",
     ) -> None:
-        """Show ``label``'s page from ``path`` with the findings on it (``focus`` first, highlighted)."""
+        """Show ``label``'s page from ``path``, upright, with the findings on it (``focus`` first,
+        highlighted; it may be one of ``withheld``, the findings too weakly evidenced to count) and
+        ``review``, why the page is on the review list."""
         self.ref = label.ref
         self.path = path
         self.title.setText(
@@ -153,12 +201,15 @@ class PagePreview(QWidget):
         )
         self.set_type(label.doc_type)
         self.type_combo.setEnabled(editable)
-        ordered = ([focus] if focus is not None else []) + [f for f in findings if f is not focus]
-        self._show_findings(ordered, label.ref, focus)
-        snippets = [
-            e.snippet for f in ([focus] if focus else ordered) for e in f.evidence if e.page == label.ref
-        ]
-        self._highlights = tuple(s for s in snippets if s.strip())
+        counted = _holds(findings, focus)
+        ordered = ([focus] if focus is not None and counted else []) + [f for f in findings if f is not focus]
+        self._show_findings(ordered, label.ref, focus if counted else None)
+        self._show_review(review, list(withheld), label.ref, bool(focus and not counted))
+        shown = [*ordered, *withheld]
+        if focus is not None and not _holds(shown, focus):
+            shown.insert(0, focus)
+        self._regions, self._highlights = evidence_marks(label.ref, shown, focus)
+        self._turn = label.turn
         self._key = None
         self._show_text("Rendering page…")
         self._request()
@@ -176,6 +227,8 @@ class PagePreview(QWidget):
         self.path = ""
         self._key = None
         self._highlights = ()
+        self._regions = ()
+        self._turn = 0
         self.title.setText("No page selected")
         self.type_combo.setEnabled(False)
         self.evidence.setVisible(False)
@@ -185,6 +238,10 @@ class PagePreview(QWidget):
     def highlights(self) -> tuple[str, ...]:
         return self._highlights
 
+    @property
+    def regions(self) -> tuple[Region, ...]:
+        return self._regions
+
     def shown_image_key(self) -> ImageKey | None:
         """The rendering on screen now (``None`` while it renders)."""
         return self._key
@@ -192,25 +249,41 @@ class PagePreview(QWidget):
     # -- internals -------------------------------------------------------------------------------
 
     def _show_findings(self, findings: list[Finding], ref: PageRef, focus: Finding | None) -> None:
-        if not findings:
-            self.evidence.setVisible(False)
-            return
         parts = []
         for f in findings:
             colour = SEVERITY_COLORS.get(f.severity, "#37474f")
             weight = "bold" if f is focus else "normal"
             snippets = [e.snippet for e in f.evidence if e.page == ref and e.snippet.strip()]
-            quote = "".join(
-                f"<div style='margin-left:10px; color:#37474f; font-family:monospace'>"
-                f"“{html.escape(s)}”</div>"
-                for s in snippets[:2]
-            )
+            quote = _quotes(snippets)
+            sure = sure_text(f.confidence)
+            sure_html = f" <span style='color:#607d8b; font-weight:normal'>· {sure}</span>" if sure else ""
             parts.append(
                 f"<div style='font-weight:{weight}'><span style='color:{colour}'>●</span> "
-                f"{html.escape(code_title(f.code))}: {html.escape(f.message)}</div>{quote}"
+                f"{html.escape(code_title(f.code))}: {html.escape(f.message)}{sure_html}</div>{quote}"
             )
-        self.evidence.setText("".join(parts))
-        self.evidence.setVisible(True)
+        self._findings_html = "".join(parts)
+
+    def _show_review(self, review: str, withheld: list[Finding], ref: PageRef, focused: bool) -> None:
+        """Why the page is on the review list (each reason on its line) and what the weak checks read."""
+        parts = [self._findings_html]
+        if review:
+            note = " (weak evidence does not count towards the verdict)" if withheld else ""
+            reasons = "".join(
+                f"<div style='margin-left:10px'>{html.escape(r)}</div>" for r in review.split("; ")
+            )
+            snippets = [
+                e.snippet for f in withheld for e in f.evidence if e.page == ref and e.snippet.strip()
+            ]
+            quote = _quotes(snippets)
+            weight = "bold" if focused else "normal"
+            parts.append(
+                f"<div style='color:{REVIEW_COLOR}; font-weight:{weight}; margin-top:4px'>⚑ Needs review"
+                f"<span style='font-weight:normal'>{note}</span></div>"
+                f"<div style='color:#4e342e'>{reasons}</div>{quote}"
+            )
+        text = "".join(parts)
+        self.evidence.setText(text)
+        self.evidence.setVisible(bool(text))
 
     def _target_width(self) -> int:
         # the area's width less a vertical scroll bar, so a scroll bar coming and going changes nothing
@@ -223,7 +296,9 @@ class PagePreview(QWidget):
     def _request(self) -> None:
         if not self.path or self.ref is None:
             return
-        key = ImageKey(self.path, self.ref.page, self._target_width(), self._highlights)
+        key = ImageKey(
+            self.path, self.ref.page, self._target_width(), self._highlights, self._turn, self._regions
+        )
         image = self.images.image(key)
         if image is not None:
             self._show_image(key)
@@ -233,7 +308,7 @@ class PagePreview(QWidget):
     def _image_ready(self, key: ImageKey) -> None:
         if self.ref is None or key.path != self.path or key.page != self.ref.page:
             return
-        if key.highlights != self._highlights:
+        if (key.highlights, key.regions, key.turn) != (self._highlights, self._regions, self._turn):
             return
         if self.images.failed(key):
             self._show_text("This page cannot be shown.")
@@ -266,9 +341,13 @@ class PagePreview(QWidget):
         new_page = self._key is None
         self._key = key
         spot = image.text(HIGHLIGHT_AT)
-        if new_page and spot:  # bring the evidence into view
+        if new_page and spot:  # bring the evidence into view, all of it when it fits
             x, y = (int(v) for v in spot.split(","))
-            self.scroll_area.ensureVisible(int(x / ratio), int(y / ratio), 40, 120)
+            extent = image.text(HIGHLIGHT_RECT)
+            w, h = (int(v) for v in extent.split(",")[2:]) if extent else (0, 0)
+            self.scroll_area.ensureVisible(
+                int(x / ratio), int(y / ratio), int(w / ratio / 2) + 40, int(h / ratio / 2) + 60
+            )
 
     @property
     def zoom(self) -> float:

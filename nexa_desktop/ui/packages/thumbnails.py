@@ -1,8 +1,10 @@
 """Render PDF pages to ``QImage`` with pypdfium2 off the GUI thread, behind a bounded LRU cache.
 
 PDFium is not thread-safe, so every call into it in this process goes through one lock, and the
-pool renders one page at a time. Evidence snippets can be highlighted on the rendered image: the
-text is searched in the page's text layer and its rectangles are painted in translucent yellow.
+pool renders one page at a time. Pages are rendered upright: the PDF's own /Rotate, then the
+reader's extra ``turn`` for pages scanned or saved sideways. Evidence is highlighted in translucent
+yellow: the region a check looked at (a box in upright page points) when it names one, else the
+snippet's text searched in the page's text layer.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pypdfium2 as pdfium
-from PySide6.QtCore import QObject, QRect, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRect, QRectF, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
+
+from nexa_desktop.domain.verify import Box
 
 log = logging.getLogger(__name__)
 
@@ -26,17 +30,35 @@ PDFIUM_LOCK = threading.Lock()
 _HIGHLIGHT_FILL = QColor(255, 213, 0, 90)
 #: QImage text key: "x,y" (pixels) of the first highlight, so a view can scroll to it.
 HIGHLIGHT_AT = "nexa-highlight-at"
+#: QImage text key: "x,y,w,h" (pixels) of that highlight, so a view can bring all of it into view.
+HIGHLIGHT_RECT = "nexa-highlight-rect"
 _HIGHLIGHT_EDGE = QColor(230, 120, 0)
+#: Regions of the findings not in focus: the same colours, fainter, with a dashed edge.
+_LIGHT_FILL = QColor(255, 213, 0, 55)
+_LIGHT_EDGE = QColor(230, 120, 0, 150)
+_TURNS = (0, 90, 180, 270)
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """An evidence region to draw: a box in upright page points (origin top left); ``strong`` for the
+    finding in focus, else drawn fainter."""
+
+    box: Box
+    strong: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class ImageKey:
-    """Which rendering: the file, its 1-based page, the pixel width, and the texts to highlight."""
+    """Which rendering: the file, its 1-based page, the pixel width, the texts and regions to
+    highlight, and the clockwise turn (on top of the PDF's /Rotate) that shows the page upright."""
 
     path: str
     page: int
     width: int
     highlights: tuple[str, ...] = ()
+    turn: int = 0
+    regions: tuple[Region, ...] = ()
 
 
 def _search_needles(snippet: str) -> list[str]:
@@ -80,20 +102,43 @@ def _text_rects(page: Any, posconv: Any, snippets: Sequence[str]) -> list[QRect]
     return rects
 
 
-def render_page(path: str | Path, page_number: int, width: int, highlights: Sequence[str] = ()) -> QImage:
-    """Render one page (1-based, rotation and form fields applied) ``width`` pixels wide."""
+def upright_size(page: Any, turn: int) -> tuple[float, float]:
+    """The page's width and height in points as shown upright (PDFium's size has /Rotate applied)."""
+    width, height = float(page.get_width()), float(page.get_height())
+    return (height, width) if turn in (90, 270) else (width, height)
+
+
+def region_rect(box: Box, scale: float, pad: int = 3) -> QRect:
+    """``box`` (upright page points) in the pixels of a rendering ``scale`` pixels per point."""
+    rect = QRectF(box.x0 * scale, box.y0 * scale, box.width * scale, box.height * scale).toAlignedRect()
+    return rect.adjusted(-pad, -pad, pad, pad)
+
+
+def render_page(
+    path: str | Path,
+    page_number: int,
+    width: int,
+    highlights: Sequence[str] = (),
+    *,
+    turn: int = 0,
+    regions: Sequence[Region] = (),
+) -> QImage:
+    """Render one page (1-based, form fields applied) upright and ``width`` pixels wide.
+
+    ``turn`` is the clockwise quarter turn on top of the page's /Rotate that shows it upright.
+    ``regions`` are drawn first-class; ``highlights`` are snippets searched in the text layer."""
+    turn = turn % 360 if turn % 360 in _TURNS else 0
     with PDFIUM_LOCK:
         pdf = pdfium.PdfDocument(str(path))
         try:
             pdf.init_forms()
             page = pdf[page_number - 1]
             try:
-                page_width = page.get_width()
-                page_height = page.get_height()
-                if page.get_rotation() in (90, 270):
-                    page_width, page_height = page_height, page_width
-                scale = max(width, 16) / max(page_width, 1.0)
-                bitmap = page.render(scale=scale, prefer_bgrx=True, rev_byteorder=True, may_draw_forms=True)
+                upright_width, _ = upright_size(page, turn)
+                scale = max(width, 16) / max(upright_width, 1.0)
+                bitmap = page.render(
+                    scale=scale, rotation=turn, prefer_bgrx=True, rev_byteorder=True, may_draw_forms=True
+                )
                 rects = _text_rects(page, bitmap.get_posconv(page), highlights) if highlights else []
                 image = QImage(
                     bitmap.buffer, bitmap.width, bitmap.height, bitmap.stride, QImage.Format.Format_RGBX8888
@@ -103,16 +148,30 @@ def render_page(path: str | Path, page_number: int, width: int, highlights: Sequ
                 page.close()
         finally:
             pdf.close()
-    if rects:
-        first = min(rects, key=lambda r: (r.top(), r.left()))
-        image.setText(HIGHLIGHT_AT, f"{first.center().x()},{first.center().y()}")
-        painter = QPainter(image)
-        painter.setPen(QPen(_HIGHLIGHT_EDGE, 2))
-        painter.setBrush(_HIGHLIGHT_FILL)
-        for rect in rects:
-            painter.drawRect(rect)
-        painter.end()
+    strong = [region_rect(r.box, scale) for r in regions if r.strong]
+    faint = (region_rect(r.box, scale) for r in regions if not r.strong)
+    light = [rect for rect in faint if rect not in strong]  # a box shared with the focus is drawn once
+    _paint_highlights(image, strong + rects, light)
     return image
+
+
+def _paint_highlights(image: QImage, strong: list[QRect], light: list[QRect]) -> None:
+    """Draw the regions (faint ones under the ones in focus) and note where the first one is."""
+    if not strong and not light:
+        return
+    first = min(strong or light, key=lambda r: (r.top(), r.left()))
+    image.setText(HIGHLIGHT_AT, f"{first.center().x()},{first.center().y()}")
+    image.setText(HIGHLIGHT_RECT, f"{first.x()},{first.y()},{first.width()},{first.height()}")
+    painter = QPainter(image)
+    painter.setPen(QPen(_LIGHT_EDGE, 1, Qt.PenStyle.DashLine))
+    painter.setBrush(_LIGHT_FILL)
+    for rect in light:
+        painter.drawRect(rect)
+    painter.setPen(QPen(_HIGHLIGHT_EDGE, 2))
+    painter.setBrush(_HIGHLIGHT_FILL)
+    for rect in strong:
+        painter.drawRect(rect)
+    painter.end()
 
 
 class _Emitter(QObject):
@@ -138,7 +197,7 @@ class _RenderJob(QRunnable):
 
 
 def _render_key(key: ImageKey) -> QImage:
-    return render_page(key.path, key.page, key.width, key.highlights)
+    return render_page(key.path, key.page, key.width, key.highlights, turn=key.turn, regions=key.regions)
 
 
 class PageImages(QObject):

@@ -10,6 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from nexa_desktop.domain.verify import (
+    Box,
     Document,
     Evidence,
     FileProblem,
@@ -187,3 +188,79 @@ def test_pages_text_groups_ranges_per_file() -> None:
     refs = [PageRef("a.pdf", n) for n in (3, 4, 5, 9)] + [PageRef("b.pdf", 1), PageRef("a.pdf", 10)]
     assert pages_text(refs) == "a.pdf p. 3–5, 9–10; b.pdf p. 1"
     assert pages_text([]) == ""
+
+
+# -- the review list, withheld findings and confidence -------------------------------------------------
+
+
+def _review_report() -> Report:
+    """An error the check is 64% sure of, a withheld (weak) error, an unsure page type, a turned page."""
+    report = _report()
+    report.findings[1].confidence = 0.64
+    weak = Finding(
+        "MISSING_FIELD", "error", "ccsc", "date", [PageRef("package.pdf", 4)],
+        "The CCSC date looks blank.",
+        [Evidence(PageRef("package.pdf", 4), "Date: ____", Box(72, 500, 300, 520))],
+        confidence=0.38,
+    )  # fmt: skip
+    report.withheld = [weak]
+    report.pages[3].turn = 90
+    return report
+
+
+def test_html_lists_pages_to_review_with_their_reasons_and_each_findings_confidence(tmp_path: Path) -> None:
+    report = _review_report()
+    page = write_report(report, tmp_path / "report.html").read_text(encoding="utf-8")
+    parsed = _Collect()
+    parsed.feed(page)
+    text = "".join(parsed.text)
+    assert "Needs review" in text
+    for item in report.review:
+        for reason in item.reason.split("; "):
+            assert reason in text
+    assert "weak evidence (38% sure): The CCSC date looks blank." in text
+    assert "page type unsure: Contractor work checklist (CWC) or Completion standards checklist" in text
+    review_items = [
+        attrs for tag, attrs in parsed.tags if tag == "tr" and attrs.get("class") == "review-item"
+    ]
+    assert len(review_items) == len(report.review) == 2
+    withheld = [attrs for tag, attrs in parsed.tags if tag == "tr" and attrs.get("class") == "withheld"]
+    assert len(withheld) == 1 and "NEEDS REVIEW" in text
+    findings = [
+        attrs for tag, attrs in parsed.tags if tag == "tr" and "finding" in (attrs.get("class") or "")
+    ]
+    assert len(findings) == len(report.findings) == 3, "the withheld finding is not among the findings"
+    assert "64%" in text and "100%" in text, "every finding's confidence"
+    assert "2 errors, 1 warning, 2 pages to review" in text, "the weak error does not count"
+    highlighted = [
+        attrs for tag, attrs in parsed.tags if tag == "tr" and attrs.get("class") == "needs-review"
+    ]
+    assert len(highlighted) == 2, "both review pages are marked in the pages table"
+    assert "shown turned 90° to read it upright" in text
+
+
+def test_pdf_lists_the_review_reasons_and_the_withheld_finding(tmp_path: Path) -> None:
+    report = _review_report()
+    reader = PdfReader(write_report(report, tmp_path / "report.pdf"))
+    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    assert "Needs review" in text and "NEEDS REVIEW" in text
+    assert "weak evidence (38% sure): The CCSC date looks blank." in text
+    assert "MISSING_FIELD" in text and "64%" in text
+    assert "2 pages to review" in text
+
+
+def test_cli_prints_the_review_items_with_their_reasons_and_unsure_confidences() -> None:
+    from rich.console import Console
+
+    from nexa_desktop.cli_verify import _print_report
+
+    report = _review_report()
+    console = Console(record=True, width=200)
+    _print_report(console, report)
+    out = console.export_text()
+    assert "Needs review: 2 pages to look at by eye" in out
+    assert "package.pdf p.2: page type unsure" in out
+    assert "package.pdf p.4: weak evidence (38% sure): The CCSC date looks blank." in out
+    assert "(64% sure)" in out and "(100% sure)" not in out, "only unsure findings say how sure"
+    assert "MISSING_FIELD" not in out.split("Needs review")[0], "a withheld finding is not in the table"
+    assert out.startswith("FAIL"), "the sure errors still fail it"
